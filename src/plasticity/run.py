@@ -1,0 +1,85 @@
+"""The fully resolved configuration of one training run.
+
+Every protocol decision of PROTOCOL.md is a field here, so a run is reproducible from this
+object alone and Snakemake reruns a job whenever one of its fields changes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+@dataclass(frozen=True)
+class GrowConfig:
+    seed_fraction: float = 0.1  # fraction of each masked layer's units active before cycle 1
+    selector: str = "activation"  # "activation" | "gradient"
+    tau: float = 0.05  # activation threshold of the activation score
+    score_batch_size: int = 256  # samples in the one mini-batch that scores inactive units
+
+
+@dataclass(frozen=True)
+class PruneConfig:
+    rewind: str = "all"  # "all": trunk, hidden layers and head go back to their initial values
+    reset_optimizer: bool = True
+
+
+@dataclass(frozen=True)
+class ReplayConfig:
+    enabled: bool = True
+    per_class: int = 50
+    cap: int = 200
+    fraction: float = 0.5  # share of each mini-batch drawn from the buffer from task 2 on
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    study: str
+    setting: str
+    method: str  # "dense" | "grow" | "prune"
+    c: int  # compactness in integer percent; 100 for the dense training run
+    seed: int
+    dataset: str
+    model: str = "mlp"
+    hidden: tuple[int, ...] = (256, 256)
+    stream: str = "iid"  # "iid" | "split"
+    tasks: int = 1  # split streams: one task per cycle, so tasks == cycles
+    cycles: int = 5
+    epochs_per_cycle: int = 20
+    batch_size: int = 64
+    lr: float = 0.01
+    lr_schedule: str = "constant"  # "constant" | "cosine" (to 0 over all epochs)
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    allocation: str = "neutral"
+    train_subset: int = 0  # 0: the whole training set; else a seeded class-stratified subset of this size
+    test_subset: int = 0
+    ticket_init: str = "original"  # "original" | "fresh"
+    dense_ticket_mask: str = "magnitude"  # one-shot magnitude pruning of the trained dense network
+    grow: GrowConfig = field(default_factory=GrowConfig)
+    prune: PruneConfig = field(default_factory=PruneConfig)
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
+    device: str = "auto"  # "auto" | "cpu" | "cuda"
+
+    @property
+    def compactness(self) -> float:
+        return self.c / 100
+
+    @property
+    def total_epochs(self) -> int:
+        return self.cycles * self.epochs_per_cycle
+
+    @classmethod
+    def from_dict(cls, values: dict) -> RunConfig:
+        values = dict(values)
+        nested = {"grow": GrowConfig, "prune": PruneConfig, "replay": ReplayConfig}
+        for key, kind in nested.items():
+            if key in values:
+                values[key] = kind(**values[key])
+        if "hidden" in values:
+            values["hidden"] = tuple(values["hidden"])
+        return cls(**values)
+
+    def to_dict(self) -> dict:
+        values = dataclasses.asdict(self)
+        values["hidden"] = list(self.hidden)
+        return values

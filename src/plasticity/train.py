@@ -1,0 +1,230 @@
+"""THE training loop. Written once; methods and probes plug into it through hooks."""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import torch
+import torch.nn.functional as F
+
+from plasticity.data import load_dataset
+from plasticity.io import atomic_path, atomic_write_csv
+from plasticity.methods import Method, layer_targets, make_method
+from plasticity.methods.prune import magnitude_masks
+from plasticity.models import MaskedNet, build_model
+from plasticity.run import RunConfig
+from plasticity.streams import Stream, seed_for, seeded_generator, stratified_subset
+
+EVAL_CHUNK = 4096
+
+
+@dataclass
+class Tensors:
+    """A dataset on the run's device, scaled to [0, 1] and normalised per channel with train statistics."""
+
+    train_x: torch.Tensor
+    train_y: torch.Tensor
+    test_x: torch.Tensor
+    test_y: torch.Tensor
+    classes: int
+
+    @classmethod
+    def load(cls, cfg: RunConfig, path: str | Path, device: torch.device) -> Tensors:
+        raw = load_dataset(path)
+        train = stratified_subset(raw["train_y"], cfg.train_subset, "train-subset")
+        test = stratified_subset(raw["test_y"], cfg.test_subset, "test-subset")
+        train_x = raw["train_x"][train].to(device, torch.float32) / 255
+        test_x = raw["test_x"][test].to(device, torch.float32) / 255
+        mean = train_x.mean(dim=(0, 2, 3), keepdim=True)
+        std = train_x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
+        return cls((train_x - mean) / std, raw["train_y"][train].to(device),
+                   (test_x - mean) / std, raw["test_y"][test].to(device), int(raw["classes"]))
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return tuple(self.train_x.shape[1:])
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("config asks for device 'cuda' but torch sees no CUDA device; set device: cpu or auto")
+    return torch.device(name)
+
+
+def init_model(cfg: RunConfig, data: Tensors, purpose: str = "init") -> MaskedNet:
+    """PyTorch's default init, drawn from the run's seed: every method at a seed starts from the same weights."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed_for(cfg.seed, purpose))
+        model = build_model(cfg.model, data.input_shape, cfg.hidden, data.classes)
+    return model.to(data.train_x.device)
+
+
+class Trainer:
+    """Trains one model over the run's stream for cycles x epochs_per_cycle epochs, calling the method's hooks."""
+
+    def __init__(self, cfg: RunConfig, data: Tensors, model: MaskedNet, method: Method, phase: str):
+        self.cfg = cfg
+        self.data = data
+        self.model = model
+        self.method = method
+        self.phase = phase
+        self.stream = Stream(cfg, data.train_y.cpu(), data.classes)
+        self.init_state = copy.deepcopy(model.state_dict())
+        self.optimizer = self.new_optimizer()
+        self.epoch = 0
+        self.epoch_rows: list[dict] = []
+        self.event_rows: list[dict] = []
+
+    def new_optimizer(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
+                               weight_decay=self.cfg.weight_decay)
+
+    def reset_optimizer(self) -> None:
+        self.optimizer = self.new_optimizer()
+
+    def rewind(self, scope: str) -> None:
+        """Put weights back to their initial values; masks are kept. scope: all | hidden | none."""
+        if scope == "none":
+            return
+        keep = ("hidden.",) if scope == "hidden" else ("",)
+        state = {k: v for k, v in self.init_state.items() if k.startswith(keep) and not k.endswith(".mask")}
+        self.model.load_state_dict(state, strict=False)
+
+    def lr_at(self, epoch: int) -> float:
+        """The LR schedule runs on the global epoch counter (0-based), across edits and rewinds."""
+        if self.cfg.lr_schedule == "cosine":
+            return self.cfg.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.cfg.total_epochs))
+        return self.cfg.lr
+
+    def score_batch(self, cycle: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """A random mini-batch of the training data of cycle `cycle`."""
+        candidates = self.stream.task_indices(cycle)
+        picks = candidates[torch.randperm(len(candidates), generator=generator)[:size]].to(self.data.train_x.device)
+        return self.data.train_x[picks], self.data.train_y[picks]
+
+    @torch.no_grad()
+    def test_accuracy(self, cycle: int) -> float:
+        """Accuracy on the pooled test set of the classes seen so far (one shared head)."""
+        self.model.eval()
+        seen = torch.tensor(self.stream.seen_classes(cycle), device=self.data.test_y.device)
+        indices = torch.nonzero(torch.isin(self.data.test_y, seen)).flatten()
+        correct = torch.zeros((), device=indices.device)
+        for chunk in indices.split(EVAL_CHUNK):
+            correct += (self.model(self.data.test_x[chunk]).argmax(dim=1) == self.data.test_y[chunk]).sum()
+        self.model.train()
+        return correct.item() / len(indices)
+
+    def train_epoch(self, cycle: int) -> float:
+        for group in self.optimizer.param_groups:
+            group["lr"] = self.lr_at(self.epoch)
+        device = self.data.train_x.device
+        total_loss = torch.zeros((), device=device)
+        batches = self.stream.epoch_batches(cycle)
+        for batch in batches:
+            batch = batch.to(device)
+            loss = F.cross_entropy(self.model(self.data.train_x[batch]), self.data.train_y[batch])
+            self.optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            self.optimizer.step()
+            self.method.after_step(self)
+            total_loss += loss.detach()
+        return total_loss.item() / len(batches)
+
+    def record_events(self, event: int, events: list[dict]) -> None:
+        """`event` is the boundary index: 0 before training, b between cycles b and b+1."""
+        for row in events:
+            self.event_rows.append({**self.identity(), "event": event, "epoch": self.epoch, **row})
+
+    def identity(self) -> dict:
+        cfg = self.cfg
+        return {"study": cfg.study, "setting": cfg.setting, "method": cfg.method, "c": cfg.c, "seed": cfg.seed,
+                "phase": self.phase}
+
+    def run(self) -> None:
+        cfg = self.cfg
+        self.record_events(0, self.method.setup(self))
+        for cycle in range(cfg.cycles):
+            if cycle > 0:
+                self.record_events(cycle, self.method.on_cycle_boundary(self, cycle))
+            for epoch_in_cycle in range(cfg.epochs_per_cycle):
+                started = time.perf_counter()
+                lr = self.lr_at(self.epoch)
+                loss = self.train_epoch(cycle)
+                self.epoch += 1
+                accuracy = self.test_accuracy(cycle)
+                self.epoch_rows.append({
+                    **self.identity(), "epoch": self.epoch, "cycle": cycle + 1,
+                    "task": cycle + 1 if cfg.stream == "split" else 1, "test_acc": accuracy, "train_loss": loss,
+                    "lr": lr, "active_units": self.model.active_units(),
+                    "cycle_end": epoch_in_cycle == cfg.epochs_per_cycle - 1,
+                })
+                print(f"[{cfg.setting}/{cfg.method}/c{cfg.c}/seed{cfg.seed} {self.phase}] epoch {self.epoch}/"
+                      f"{cfg.total_epochs} cycle {cycle + 1}/{cfg.cycles} acc {accuracy:.4f} loss {loss:.4f} "
+                      f"units {self.model.active_units()} ({time.perf_counter() - started:.1f}s)",
+                      file=sys.stderr, flush=True)
+            self.stream.end_task(cycle)
+
+
+def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
+    torch.set_num_threads(threads)
+    return Tensors.load(cfg, dataset_path, resolve_device(cfg.device))
+
+
+def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, threads: int = 1) -> None:
+    """Train one (setting, method, c, seed) run; write epochs.csv, events.csv and state.pt to out_dir."""
+    data = prepare(cfg, dataset_path, threads)
+    model = init_model(cfg, data)
+    trainer = Trainer(cfg, data, model, make_method(cfg), phase="cycle")
+    trainer.run()
+    out_dir = Path(out_dir)
+    atomic_write_csv(pd.DataFrame(trainer.event_rows, columns=EVENT_COLUMNS), out_dir / "events.csv")
+    with atomic_path(out_dir / "state.pt") as tmp:
+        torch.save({"init_state": trainer.init_state, "final_state": model.state_dict(),
+                    "final_masks": model.masks()}, tmp)
+    atomic_write_csv(pd.DataFrame(trainer.epoch_rows), out_dir / "epochs.csv")
+
+
+EVENT_COLUMNS = ["study", "setting", "method", "c", "seed", "phase", "event", "epoch", "kind", "layer",
+                 "n_edited", "active_before", "active_after", "target"]
+
+
+def ticket_masks(cfg: RunConfig, trained: MaskedNet, source_masks: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """The final mask of the source run; for Dense, its one-shot magnitude pruning to the targets."""
+    targets = layer_targets(trained, cfg)
+    if cfg.method == "dense":
+        source_masks = magnitude_masks(trained, targets, seeded_generator(cfg.seed, "edits"))
+    counts = {name: int(mask.sum()) for name, mask in source_masks.items()}
+    if counts != targets:
+        raise ValueError(f"source run's final mask has units {counts}, the ticket at c={cfg.c} needs {targets}")
+    return source_masks
+
+
+def ticket_model(cfg: RunConfig, data: Tensors, source: dict) -> MaskedNet:
+    """The source run's final mask on the run's original (or, by config, a fresh) initialisation."""
+    model = init_model(cfg, data)
+    model.load_state_dict(source["final_state"])
+    masks = ticket_masks(cfg, model, source["final_masks"])
+    if cfg.ticket_init == "original":
+        model.load_state_dict(source["init_state"])
+    else:
+        model = init_model(cfg, data, purpose="fresh-init")
+    model.set_masks(masks)
+    return model
+
+
+def retrain_ticket(cfg: RunConfig, dataset_path: str | Path, source_state_path: str | Path,
+                   out_dir: str | Path, threads: int = 1) -> None:
+    """Freeze the source run's final mask, reset the weights and retrain for the full budget."""
+    data = prepare(cfg, dataset_path, threads)
+    source = torch.load(source_state_path, map_location=data.train_x.device, weights_only=True)
+    trainer = Trainer(cfg, data, ticket_model(cfg, data, source), Method(), phase="ticket")
+    trainer.run()
+    atomic_write_csv(pd.DataFrame(trainer.epoch_rows), Path(out_dir) / "epochs.csv")

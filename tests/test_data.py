@@ -1,0 +1,162 @@
+import gzip
+import hashlib
+import shutil
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+import torch
+
+from idx_files import idx_gz_bytes, make_idx_tensors, write_idx_dataset
+from plasticity.data import DatasetFileError, DatasetUnavailable, load_dataset, make_synthetic, prepare_dataset
+
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+
+def idx_spec(files: dict[str, str], mirrors: list) -> dict:
+    return {"source": "idx", "files": files, "mirrors": [str(m) for m in mirrors], "urls": []}
+
+
+def synthetic_spec(seed: int = 0) -> dict:
+    return {"source": "synthetic", "classes": 4, "train_size": 40, "test_size": 12, "seed": seed, "shape": [3, 8, 8]}
+
+
+def test_valid_mirror_copy_is_copied_and_parsed(tmp_path):
+    mirror, raw_dir, out = tmp_path / "mirror", tmp_path / "raw", tmp_path / "data" / "tiny.pt"
+    md5s = write_idx_dataset(mirror, n_train=30, n_test=10, classes=10, seed=1)
+
+    prepare_dataset("tiny", idx_spec(md5s, [tmp_path / "empty_mirror", mirror]), raw_dir, out)
+
+    written = make_idx_tensors(30, 10, classes=10, seed=1)
+    dataset = load_dataset(out)
+    assert dataset["name"] == "tiny" and dataset["classes"] == 10
+    assert dataset["train_x"].shape == (30, 1, 28, 28) and dataset["test_x"].shape == (10, 1, 28, 28)
+    assert dataset["train_x"].dtype == torch.uint8 and dataset["train_y"].dtype == torch.int64
+    assert torch.equal(dataset["train_x"][:, 0], written["train-images-idx3-ubyte.gz"])
+    assert torch.equal(dataset["train_y"], written["train-labels-idx1-ubyte.gz"].long())
+    assert torch.equal(dataset["test_y"], written["t10k-labels-idx1-ubyte.gz"].long())
+    assert sorted(p.name for p in raw_dir.iterdir()) == sorted(md5s)  # no temporary files left
+
+
+def test_mirror_copy_with_wrong_md5_is_rejected(tmp_path, capsys):
+    mirror = tmp_path / "mirror"
+    md5s = write_idx_dataset(mirror, n_train=5, n_test=5)
+    (mirror / "train-images-idx3-ubyte.gz").write_bytes(idx_gz_bytes(torch.zeros(5, 28, 28, dtype=torch.uint8)))
+    raw_dir = tmp_path / "raw"
+
+    with pytest.raises(DatasetUnavailable) as error:
+        prepare_dataset("fashion_mnist", idx_spec(md5s, [mirror]), raw_dir, tmp_path / "out.pt")
+
+    message = str(error.value)
+    assert f"train-images-idx3-ubyte.gz  MD5 {md5s['train-images-idx3-ubyte.gz']}" in message
+    assert "train-labels-idx1-ubyte.gz" not in message  # the valid files were found
+    assert str(raw_dir) in message and str(mirror) in message
+    assert "data.datasets.fashion_mnist.mirrors" in message
+    assert "apt-get install dataset-fashion-mnist" in message
+    assert "skipping" in capsys.readouterr().err
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_truncated_gzip_with_matching_md5_is_a_clear_error(tmp_path):
+    mirror = tmp_path / "mirror"
+    md5s = write_idx_dataset(mirror, n_train=5, n_test=5)
+    truncated = mirror / "t10k-images-idx3-ubyte.gz"
+    truncated.write_bytes(truncated.read_bytes()[:100])
+    md5s[truncated.name] = hashlib.md5(truncated.read_bytes()).hexdigest()
+
+    with pytest.raises(DatasetFileError, match="t10k-images-idx3-ubyte.gz.*not a valid gzip"):
+        prepare_dataset("tiny", idx_spec(md5s, [mirror]), tmp_path / "raw", tmp_path / "out.pt")
+
+
+def test_bad_idx_header_is_a_clear_error(tmp_path):
+    mirror = tmp_path / "mirror"
+    md5s = write_idx_dataset(mirror, n_train=5, n_test=5)
+    labels = mirror / "train-labels-idx1-ubyte.gz"
+    header_declaring_9_labels = (2049).to_bytes(4, "big") + (9).to_bytes(4, "big")
+    labels.write_bytes(gzip.compress(header_declaring_9_labels + bytes(5)))
+    md5s[labels.name] = hashlib.md5(labels.read_bytes()).hexdigest()
+
+    with pytest.raises(DatasetFileError, match="train-labels-idx1-ubyte.gz holds 5 data bytes"):
+        prepare_dataset("tiny", idx_spec(md5s, [mirror]), tmp_path / "raw", tmp_path / "out.pt")
+
+
+def test_raw_dir_copy_is_reused_without_the_mirror(tmp_path, capsys):
+    mirror, raw_dir = tmp_path / "mirror", tmp_path / "raw"
+    md5s = write_idx_dataset(mirror, n_train=5, n_test=5)
+    prepare_dataset("tiny", idx_spec(md5s, [mirror]), raw_dir, tmp_path / "first.pt")
+    shutil.rmtree(mirror)
+    capsys.readouterr()
+
+    prepare_dataset("tiny", idx_spec(md5s, [mirror]), raw_dir, tmp_path / "second.pt")
+
+    assert capsys.readouterr().err.count("found in raw dir") == 4
+    assert torch.equal(load_dataset(tmp_path / "first.pt")["train_x"], load_dataset(tmp_path / "second.pt")["train_x"])
+
+
+def test_download_falls_back_to_the_next_url(tmp_path):
+    served, raw_dir = tmp_path / "served", tmp_path / "raw"
+    md5s = write_idx_dataset(served, n_train=5, n_test=5)
+    handler = partial(SimpleHTTPRequestHandler, directory=str(served))
+    handler.log_message = lambda *args: None
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        spec = {"source": "idx", "files": md5s, "mirrors": [], "urls": [f"{base_url}/absent/", f"{base_url}/"]}
+        prepare_dataset("tiny", spec, raw_dir, tmp_path / "out.pt")
+        server.shutdown()
+
+    assert load_dataset(tmp_path / "out.pt")["train_x"].shape == (5, 1, 28, 28)
+    assert sorted(p.name for p in raw_dir.iterdir()) == sorted(md5s)
+
+
+def test_synthetic_data_is_deterministic_with_requested_shapes(tmp_path):
+    for name, seed in (("a", 0), ("b", 0), ("c", 1)):
+        prepare_dataset("synthetic", synthetic_spec(seed), tmp_path / "raw", tmp_path / f"{name}.pt")
+    a, b, c = (load_dataset(tmp_path / f"{name}.pt") for name in "abc")
+
+    assert a["train_x"].shape == (40, 3, 8, 8) and a["test_x"].shape == (12, 3, 8, 8)
+    assert a["train_x"].dtype == torch.uint8 and a["train_y"].dtype == torch.int64
+    assert a["classes"] == 4 and set(a["train_y"].tolist()) == {0, 1, 2, 3}
+    assert all(torch.equal(a[key], b[key]) for key in ("train_x", "train_y", "test_x", "test_y"))
+    assert not torch.equal(a["train_x"], c["train_x"])
+
+
+def test_synthetic_classes_are_learnable_but_not_trivial():
+    spec = {"source": "synthetic", "classes": 10, "train_size": 1000, "test_size": 500, "seed": 0}
+    dataset = make_synthetic("synthetic", spec)
+    # Nearest class mean on the training set: far above chance, yet single images are noisy.
+    train_x, test_x = dataset["train_x"].flatten(1).float(), dataset["test_x"].flatten(1).float()
+    means = torch.stack([train_x[dataset["train_y"] == k].mean(0) for k in range(10)])
+    accuracy = (torch.cdist(test_x, means).argmin(1) == dataset["test_y"]).float().mean()
+    assert accuracy > 0.5
+    assert torch.cdist(train_x[:1], train_x[1:]).min() > 0  # no two images are copies
+
+
+def test_load_dataset_missing_or_corrupt_file_says_to_rerun(tmp_path):
+    with pytest.raises(DatasetFileError, match="missing.*rerun the data rule"):
+        load_dataset(tmp_path / "absent.pt")
+    corrupt = tmp_path / "corrupt.pt"
+    corrupt.write_bytes(b"not a torch file")
+    with pytest.raises(DatasetFileError, match="corrupt.*rerun the data rule"):
+        load_dataset(corrupt)
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION_MNIST.is_dir(), reason="apt-get install dataset-fashion-mnist")
+def test_real_fashion_mnist_from_debian_mirror(tmp_path):
+    # Debian repacks the archives, so the upstream archive MD5s (torchvision's FashionMNIST.resources)
+    # do not match them; the MD5s of the decompressed IDX files (published upstream) do.
+    content_md5s = {
+        "train-images-idx3-ubyte.gz": "f4a8712d7a061bf5bd6d2ca38dc4d50a",
+        "train-labels-idx1-ubyte.gz": "9018921c3c673c538a1fc5bad174d6f9",
+        "t10k-images-idx3-ubyte.gz": "8181f5470baa50b63fa0f6fddb340f0a",
+        "t10k-labels-idx1-ubyte.gz": "15d484375f8d13e6eb1aabb0c3f46965",
+    }
+    out = tmp_path / "fashion_mnist.pt"
+    prepare_dataset("fashion_mnist", idx_spec(content_md5s, [DEBIAN_FASHION_MNIST]), tmp_path / "raw", out)
+
+    dataset = load_dataset(out)
+    assert dataset["train_x"].shape == (60000, 1, 28, 28) and dataset["test_x"].shape == (10000, 1, 28, 28)
+    assert dataset["classes"] == 10
+    assert torch.bincount(dataset["test_y"]).tolist() == [1000] * 10

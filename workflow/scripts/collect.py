@@ -1,0 +1,19 @@
+"""Concatenate per-run epochs/events CSVs of one study and derive its runs table (metrics per run).
+
+Run by Snakemake's `script:` directive, which injects the `snakemake` object.
+"""
+
+import pandas as pd
+
+from plasticity.io import atomic_write_csv
+from plasticity.metrics import run_metrics
+
+
+def concat(paths) -> pd.DataFrame:
+    return pd.concat([pd.read_csv(path) for path in paths], ignore_index=True)
+
+
+epochs = concat(snakemake.input.epochs)
+atomic_write_csv(epochs, snakemake.output.epochs)
+atomic_write_csv(concat(snakemake.input.events), snakemake.output.events)
+atomic_write_csv(run_metrics(epochs, list(snakemake.params.compactness)), snakemake.output.runs)

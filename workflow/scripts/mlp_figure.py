@@ -1,0 +1,13 @@
+"""Figure for one MLP benchmark: Cycle vs winning ticket across compactness (PDF and PNG).
+
+Run by Snakemake's `script:` directive, which injects the `snakemake` object.
+"""
+
+import pandas as pd
+
+from plasticity.plots import save_figure
+from plasticity.plots.mlp import cycle_vs_ticket_figure
+
+runs = pd.read_csv(snakemake.input.runs)
+figure = cycle_vs_ticket_figure(runs, snakemake.wildcards.setting, snakemake.params.title)
+save_figure(figure, snakemake.output.pdf, snakemake.output.png)
