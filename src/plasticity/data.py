@@ -16,10 +16,10 @@ import sys
 import tempfile
 import zlib
 from pathlib import Path
-from typing import Callable
-
 import torch
 from torchvision.datasets.utils import download_url
+
+from plasticity.io import atomic_path
 
 DATASET_KEYS = ("name", "train_x", "train_y", "test_x", "test_y", "classes")
 
@@ -56,7 +56,8 @@ def prepare_dataset(name: str, spec: dict, raw_dir: Path, out_path: Path) -> Non
         dataset = make_synthetic(name, spec)
     else:
         raise ValueError(f"data.datasets.{name}.source: unknown source {spec['source']!r}")
-    _write_atomically(Path(out_path), lambda tmp: torch.save(dataset, tmp))
+    with atomic_path(out_path) as tmp:
+        torch.save(dataset, tmp)
 
 
 def load_dataset(path) -> dict:
@@ -138,7 +139,8 @@ def _obtain_file(name: str, file_name: str, md5: str, spec: dict, raw_dir: Path)
             _log(name, f"{file_name}: skipping {candidate}: its MD5 is not {md5}")
             continue
         _log(name, f"{file_name}: copied from mirror {candidate}")
-        _write_atomically(target, lambda tmp: shutil.copyfile(candidate, tmp))
+        with atomic_path(target) as tmp:
+            shutil.copyfile(candidate, tmp)
         return True
 
     for base_url in spec["urls"]:
@@ -207,19 +209,6 @@ def _unavailable_message(name: str, spec: dict, raw_dir: Path, missing: dict[str
         message += ("\nOn Debian/Ubuntu, `apt-get install dataset-fashion-mnist` provides them "
                     "in /usr/share/datasets/fashion-mnist.")
     return message
-
-
-def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    """Write through a temporary file in the target's folder, so a reader never sees half a file."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
-    os.close(handle)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, target)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def _log(name: str, message: str) -> None:

@@ -1,0 +1,208 @@
+"""config.yaml: validation with defaults, cross-checks, and the grid of runs it defines.
+
+The schema (workflow/schemas/config.schema.yaml) checks types, ranges and key names; this module adds
+the checks a schema cannot express and resolves each run into the flat dict of RunConfig fields that
+training receives and Snakemake compares to rerun what changed.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from plasticity.run import RunConfig
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+DENSE_C = 100  # dense networks train with every unit; their tickets prune that run to each c
+
+
+class ConfigError(ValueError):
+    """A problem in the config, named by its key path."""
+
+
+def _extend_with_default(validator_class):
+    """jsonschema's recipe: fill each property's `default` into the instance, then validate it."""
+    validate_properties = validator_class.VALIDATORS["properties"]
+
+    def set_defaults(validator, properties, instance, schema):
+        if validator.is_type(instance, "object"):
+            for key, subschema in properties.items():
+                if "default" in subschema:
+                    instance.setdefault(key, copy.deepcopy(subschema["default"]))
+        yield from validate_properties(validator, properties, instance, schema)
+
+    return jsonschema.validators.extend(validator_class, {"properties": set_defaults})
+
+
+DefaultFillingValidator = _extend_with_default(jsonschema.Draft202012Validator)
+SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
+
+
+def _key_path(parts) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return text.lstrip(".") or "(top level)"
+
+
+def _describe(error: jsonschema.ValidationError) -> list[str]:
+    """One line per problem, naming the key path; unknown keys get the closest allowed name."""
+    parts = list(error.absolute_path)
+    if error.validator != "additionalProperties":
+        return [f"config key {_key_path(parts)}: {error.message}"]
+    allowed = sorted(error.schema.get("properties", {}))
+    lines = []
+    for key in sorted(set(error.instance) - set(allowed)):
+        close = difflib.get_close_matches(key, allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        lines.append(
+            f"config key {_key_path([*parts, key])} is unknown; {hint}allowed keys: {', '.join(allowed)}"
+        )
+    return lines
+
+
+def _lookup(mapping: dict, name: str, section: str):
+    if name not in mapping:
+        raise ConfigError(f"unknown {section} '{name}'; known: {', '.join(sorted(mapping))}")
+    return mapping[name]
+
+
+def _merged(base: dict, override: dict) -> dict:
+    """override on top of base; nested dicts (grow, prune, replay) merge key by key."""
+    merged = dict(base)
+    for key, value in override.items():
+        nested = isinstance(value, dict) and isinstance(base.get(key), dict)
+        merged[key] = _merged(base[key], value) if nested else value
+    return merged
+
+
+def _check_names(cfg: dict) -> list[str]:
+    """Every scale, study, setting and dataset named anywhere exists."""
+    problems = []
+
+    def check(name: str, known: dict, section: str, key_path: str):
+        if name not in known:
+            close = difflib.get_close_matches(name, list(known), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            problems.append(f"config key {key_path}: unknown {section} '{name}'; {hint}known: {', '.join(known)}")
+
+    check(cfg["scale"], cfg["scales"], "scale", "scale")
+    for setting, values in cfg["settings"].items():
+        check(values["dataset"], cfg["data"]["datasets"], "dataset", f"settings.{setting}.dataset")
+    for study, plan in cfg["studies"].items():
+        for i, setting in enumerate(plan["settings"]):
+            check(setting, cfg["settings"], "setting", f"studies.{study}.settings[{i}]")
+    for scale, overrides in cfg["scales"].items():
+        for study, plan in overrides["studies"].items():
+            check(study, cfg["studies"], "study", f"scales.{scale}.studies.{study}")
+            for i, setting in enumerate(plan.get("settings", [])):
+                check(setting, cfg["settings"], "setting", f"scales.{scale}.studies.{study}.settings[{i}]")
+        for setting in overrides["settings_run"]:
+            check(setting, cfg["settings"], "setting", f"scales.{scale}.settings_run.{setting}")
+    return problems
+
+
+def _check_runs(cfg: dict) -> list[str]:
+    """Checks on the resolved runs of every scale (the dataset may come from a scale override)."""
+    problems = []
+    for scale in cfg["scales"]:
+        for study in cfg["studies"]:
+            for setting in study_plan(cfg, scale, study)["settings"]:
+                run = run_config(cfg, scale, study, setting, "dense", DENSE_C, 1)
+                where = f"scale {scale}, setting {setting}"
+                if run["dataset"] not in cfg["data"]["datasets"]:
+                    problems.append(f"{where}: dataset '{run['dataset']}' is not in data.datasets")
+                if run["stream"] == "split" and run["tasks"] != run["cycles"]:
+                    problems.append(
+                        f"{where}: a split stream trains one task per cycle, but tasks is "
+                        f"{run['tasks']} and cycles is {run['cycles']} "
+                        f"(set scales.{scale}.settings_run.{setting}.tasks)"
+                    )
+    return problems
+
+
+def load_config(raw: dict) -> dict:
+    """The validated config with defaults filled; raises ConfigError listing every problem."""
+    cfg = copy.deepcopy(raw)
+    errors = sorted(
+        DefaultFillingValidator(SCHEMA).iter_errors(cfg), key=lambda e: [str(p) for p in e.absolute_path]
+    )
+    problems = [line for error in errors for line in _describe(error)]
+    if not problems:
+        problems = _check_names(cfg)
+    if not problems:
+        problems = _check_runs(cfg)
+    if problems:
+        raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
+    return cfg
+
+
+def study_plan(cfg: dict, scale: str, study: str) -> dict:
+    """The study's methods, compactness values, seed count and settings at this scale."""
+    overrides = _lookup(cfg["scales"], scale, "scale")["studies"].get(study, {})
+    return {**_lookup(cfg["studies"], study, "study"), **overrides}
+
+
+def trained_c(method: str, c: int) -> int:
+    """Compactness of the training run whose final mask a ticket at c starts from."""
+    return DENSE_C if method == "dense" else int(c)
+
+
+def run_config(cfg: dict, scale: str, study: str, setting: str, method: str, c: int, seed: int) -> dict:
+    """The flat RunConfig dict of one run: defaults <- setting <- scale run <- scale settings_run."""
+    overrides = _lookup(cfg["scales"], scale, "scale")
+    values = cfg["defaults"]
+    for layer in (_lookup(cfg["settings"], setting, "setting"), overrides["run"],
+                  overrides["settings_run"].get(setting, {})):
+        values = _merged(values, layer)
+    values = {**values, "study": study, "setting": setting, "method": method, "c": int(c),
+              "seed": int(seed), "device": cfg["device"]}
+    return RunConfig.from_dict(values).to_dict()
+
+
+def _seeds(plan: dict) -> range:
+    return range(1, plan["seeds"] + 1)
+
+
+def run_grid(cfg: dict, scale: str, study: str) -> list[dict]:
+    """Every training run of the study: dense once per seed at c=100, grow/prune at each c."""
+    plan = study_plan(cfg, scale, study)
+    return [
+        run_config(cfg, scale, study, setting, method, c, seed)
+        for setting in plan["settings"]
+        for method in plan["methods"]
+        for c in sorted({trained_c(method, c) for c in plan["compactness"]})
+        for seed in _seeds(plan)
+    ]
+
+
+def ticket_grid(cfg: dict, scale: str, study: str) -> list[dict]:
+    """Every winning-ticket retraining: each method at each c and seed."""
+    plan = study_plan(cfg, scale, study)
+    return [
+        run_config(cfg, scale, study, setting, method, c, seed)
+        for setting in plan["settings"]
+        for method in plan["methods"]
+        for c in plan["compactness"]
+        for seed in _seeds(plan)
+    ]
+
+
+def run_dir(run: dict) -> str:
+    """A run's directory below results/{scale}/ (shared by its train/ and ticket/ outputs)."""
+    return f"{run['study']}/{run['setting']}/{run['method']}/c{run['c']}/seed{run['seed']}"
+
+
+def figure_title(cfg: dict, scale: str, study: str, setting: str) -> str:
+    """Dataset, benchmark and scale of a setting, e.g. 'Split fashion_mnist, 5 tasks, TinyER (quick)'."""
+    run = run_config(cfg, scale, study, setting, "dense", DENSE_C, 1)
+    if run["stream"] == "split":
+        replay = "TinyER" if run["replay"]["enabled"] else "no replay"
+        benchmark = f"Split {run['dataset']}, {run['tasks']} tasks, {replay}"
+    else:
+        benchmark = f"{run['dataset']} i.i.d."
+    return f"{benchmark} ({scale})"

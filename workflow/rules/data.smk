@@ -1,0 +1,10 @@
+rule prepare_data:
+    """One dataset as uint8 tensors, prepared per scale so synthetic smoke data never mixes with real data."""
+    output:
+        "results/{scale}/data/{dataset}.pt",
+    params:
+        spec=lambda w: cfg["data"]["datasets"][w.dataset],
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/prepare_data.py"

@@ -1,0 +1,20 @@
+rule train:
+    """One training run (setting x method x c x seed): per-epoch accuracy, edit events, initial and final state."""
+    input:
+        dataset=dataset_file,
+    output:
+        epochs=f"{RUN}/train/epochs.csv",
+        events=f"{RUN}/train/events.csv",
+        state=f"{RUN}/train/state.pt",
+    params:
+        run=run_of,
+    log:
+        f"{LOG}/train.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../../envs/train.yaml"
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,16 @@
+"""Snakemake entry point of rule retrain_ticket: retrain a winning ticket into the ticket/ folder."""
+
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+from plasticity.run import RunConfig
+from plasticity.train import retrain_ticket
+
+with open(snakemake.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):  # noqa: F821
+    retrain_ticket(
+        RunConfig.from_dict(snakemake.params.run),  # noqa: F821 (injected by Snakemake)
+        dataset_path=snakemake.input.dataset,  # noqa: F821
+        source_state_path=snakemake.input.state,  # noqa: F821
+        out_dir=Path(snakemake.output.epochs).parent,  # noqa: F821
+        threads=snakemake.threads,  # noqa: F821
+    )

@@ -1,0 +1,15 @@
+"""Snakemake entry point of rule train: one training run, its outputs written to the train/ folder."""
+
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+from plasticity.run import RunConfig
+from plasticity.train import train_run
+
+with open(snakemake.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):  # noqa: F821
+    train_run(
+        RunConfig.from_dict(snakemake.params.run),  # noqa: F821 (injected by Snakemake)
+        dataset_path=snakemake.input.dataset,  # noqa: F821
+        out_dir=Path(snakemake.output.epochs).parent,  # noqa: F821
+        threads=snakemake.threads,  # noqa: F821
+    )
