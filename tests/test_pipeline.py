@@ -1,0 +1,73 @@
+"""End to end: the smoke DAG on small MNIST-format files, from the data rule to tables and figures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from idx_files import write_idx_dataset
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    command = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(REPO / "config.yaml"),
+               str(workdir / "test.yaml"), "--cores", "2", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+
+
+@pytest.fixture(scope="module")
+def smoke_dag(tmp_path_factory) -> Path:
+    """Run the whole smoke DAG once, with the data rule reading IDX archives from a local mirror."""
+    workdir = tmp_path_factory.mktemp("smoke")
+    mirror = workdir / "mirror"
+    md5s = write_idx_dataset(mirror, n_train=600, n_test=200)
+    overrides = {
+        "scale": "smoke",
+        "data": {"datasets": {"mnist": {"files": md5s, "mirrors": [str(mirror)], "urls": []}}},
+        "scales": {"smoke": {"run": {"dataset": "mnist"}}},
+    }
+    (workdir / "test.yaml").write_text(yaml.safe_dump(overrides))
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return workdir
+
+
+def test_data_rule_prepares_the_mirror_files(smoke_dag):
+    dataset = torch.load(smoke_dag / "results/smoke/data/mnist.pt", weights_only=True)
+    assert dataset["train_x"].shape == (600, 1, 28, 28) and dataset["test_x"].shape == (200, 1, 28, 28)
+
+
+def test_every_run_reaches_the_tables(smoke_dag):
+    runs = pd.read_csv(smoke_dag / "results/smoke/mlp/runs.csv")
+    # 2 settings x 3 methods x 2 compactness levels x 2 seeds, each with cycle and ticket metrics
+    assert len(runs) == 24 and not runs.isna().any().any()
+    assert runs[["cycle_acc", "wt_acc", "cycle_taa", "wt_taa"]].stack().between(0, 1).all()
+    assert (runs["delta_acc"] == runs["wt_acc"] - runs["cycle_acc"]).all()
+    epochs = pd.read_csv(smoke_dag / "results/smoke/mlp/epochs.csv")
+    tickets = epochs[epochs["phase"] == "ticket"]
+    # A ticket trains with the final unit count of its compactness from its first epoch.
+    assert set(tickets.groupby(["c"])["active_units"].unique().map(len)) == {1}
+    for table in ("mlp_summary", "mlp_compactness", "mlp_welch"):
+        for suffix in (".csv", ".md", ".tex"):
+            assert (smoke_dag / f"figures/smoke/{table}{suffix}").stat().st_size > 0
+    for setting in ("mnist_iid", "split_mnist_er"):
+        assert (smoke_dag / f"figures/smoke/mlp_{setting}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_a_finished_dag_has_nothing_left_to_do(smoke_dag):
+    result = snakemake(smoke_dag, "--dry-run")
+    assert result.returncode == 0 and "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_one_figure_rebuilds_only_what_it_needs(smoke_dag):
+    (smoke_dag / "figures/smoke/mlp_mnist_iid.pdf").unlink()
+    result = snakemake(smoke_dag, "--dry-run", "figures/smoke/mlp_mnist_iid.pdf")
+    jobs = result.stdout + result.stderr
+    assert result.returncode == 0 and "mlp_figure" in jobs
+    assert "rule train" not in jobs and "rule retrain_ticket" not in jobs and "rule collect" not in jobs
