@@ -207,3 +207,13 @@ def test_training_learns_the_synthetic_task(synthetic_dataset, tmp_path):
     train_run(run_config(method="dense", c=100, epochs_per_cycle=2, lr=0.05), synthetic_dataset, tmp_path)
     accuracy = pd.read_csv(tmp_path / "epochs.csv")["test_acc"]
     assert accuracy.iloc[-1] > 0.5 and accuracy.iloc[-1] > accuracy.iloc[0]
+
+
+def test_fresh_ticket_init_draws_new_weights_but_keeps_the_mask(synthetic_dataset, tmp_path):
+    train_run(run_config(method="grow"), synthetic_dataset, tmp_path)
+    source = torch.load(tmp_path / "state.pt", weights_only=True)
+    cfg = run_config(method="grow", ticket_init="fresh")
+    model = ticket_model(cfg, Tensors.load(cfg, synthetic_dataset, torch.device("cpu")), source)
+    weight = "hidden.fc1.linear.weight"
+    assert not torch.equal(model.state_dict()[weight], source["init_state"][weight])
+    assert all(torch.equal(mask, source["final_masks"][name]) for name, mask in model.masks().items())

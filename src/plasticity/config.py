@@ -164,32 +164,25 @@ def run_config(cfg: dict, scale: str, study: str, setting: str, method: str, c: 
     return RunConfig.from_dict(values).to_dict()
 
 
-def _seeds(plan: dict) -> range:
-    return range(1, plan["seeds"] + 1)
+def _grid(cfg: dict, scale: str, study: str, compactness_of) -> list[dict]:
+    plan = study_plan(cfg, scale, study)
+    return [
+        run_config(cfg, scale, study, setting, method, c, seed)
+        for setting in plan["settings"]
+        for method in plan["methods"]
+        for c in compactness_of(method, plan["compactness"])
+        for seed in range(1, plan["seeds"] + 1)
+    ]
 
 
 def run_grid(cfg: dict, scale: str, study: str) -> list[dict]:
     """Every training run of the study: dense once per seed at c=100, grow/prune at each c."""
-    plan = study_plan(cfg, scale, study)
-    return [
-        run_config(cfg, scale, study, setting, method, c, seed)
-        for setting in plan["settings"]
-        for method in plan["methods"]
-        for c in sorted({trained_c(method, c) for c in plan["compactness"]})
-        for seed in _seeds(plan)
-    ]
+    return _grid(cfg, scale, study, lambda method, levels: sorted({trained_c(method, c) for c in levels}))
 
 
 def ticket_grid(cfg: dict, scale: str, study: str) -> list[dict]:
     """Every winning-ticket retraining: each method at each c and seed."""
-    plan = study_plan(cfg, scale, study)
-    return [
-        run_config(cfg, scale, study, setting, method, c, seed)
-        for setting in plan["settings"]
-        for method in plan["methods"]
-        for c in plan["compactness"]
-        for seed in _seeds(plan)
-    ]
+    return _grid(cfg, scale, study, lambda method, levels: levels)
 
 
 def run_dir(run: dict) -> str:
@@ -197,12 +190,16 @@ def run_dir(run: dict) -> str:
     return f"{run['study']}/{run['setting']}/{run['method']}/c{run['c']}/seed{run['seed']}"
 
 
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "synthetic": "synthetic data"}
+
+
 def figure_title(cfg: dict, scale: str, study: str, setting: str) -> str:
-    """Dataset, benchmark and scale of a setting, e.g. 'Split fashion_mnist, 5 tasks, TinyER (quick)'."""
+    """Dataset, benchmark and scale of a setting, e.g. 'Split-Fashion-MNIST, 5 tasks + TinyER (quick)'."""
     run = run_config(cfg, scale, study, setting, "dense", DENSE_C, 1)
+    dataset = DATASET_NAMES.get(run["dataset"], run["dataset"])
     if run["stream"] == "split":
-        replay = "TinyER" if run["replay"]["enabled"] else "no replay"
-        benchmark = f"Split {run['dataset']}, {run['tasks']} tasks, {replay}"
+        replay = " + TinyER" if run["replay"]["enabled"] else ", no replay"
+        benchmark = f"Split-{dataset}, {run['tasks']} tasks{replay}"
     else:
-        benchmark = f"{run['dataset']} i.i.d."
+        benchmark = f"{dataset} i.i.d."
     return f"{benchmark} ({scale})"
