@@ -92,7 +92,7 @@ def test_grow_seed_mask_is_ten_percent_and_activates_top_scoring_units(synthetic
     with torch.no_grad():  # favoured units fire on every sample, the other inactive units never
         fc1.linear.bias[inactive] = -1e3
         fc1.linear.bias[favoured] = 1e3
-    x, y = trainer.score_batch(1, 128, torch.Generator().manual_seed(0))
+    x, y = trainer.sample_batch(1, 128, torch.Generator().manual_seed(0))
     scores = activation_scores(trainer.model, x, y, tau=0.05)["fc1"]
     assert torch.all(scores[favoured] == 1) and torch.all(scores[inactive[10:]] == 0)
     grow.on_cycle_boundary(trainer, 1)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from cifar_files import CIFAR, cifar_spec, make_cifar_batches, write_cifar_archive
 from idx_files import idx_gz_bytes, make_idx_tensors, write_idx_dataset
 from plasticity.data import DatasetFileError, DatasetUnavailable, load_dataset, make_synthetic, prepare_dataset
 
@@ -109,6 +110,76 @@ def test_download_falls_back_to_the_next_url(tmp_path):
 
     assert load_dataset(tmp_path / "out.pt")["train_x"].shape == (5, 1, 28, 28)
     assert sorted(p.name for p in raw_dir.iterdir()) == sorted(md5s)
+
+
+@pytest.mark.parametrize("version", [10, 100])
+def test_cifar_archive_from_mirror_is_verified_parsed_and_written(tmp_path, version):
+    mirror, raw_dir, out = tmp_path / "mirror", tmp_path / "raw", tmp_path / "data" / "cifar.pt"
+    md5s = write_cifar_archive(mirror, version, n_train=23, n_test=7, seed=3)
+
+    prepare_dataset(f"cifar{version}", cifar_spec(version, md5s, [tmp_path / "empty_mirror", mirror]), raw_dir, out)
+
+    layout = CIFAR[version]
+    batches = make_cifar_batches(version, n_train=23, n_test=7, seed=3)
+    dataset = load_dataset(out)
+    assert dataset["name"] == f"cifar{version}" and dataset["classes"] == version
+    assert dataset["train_x"].shape == (23, 3, 32, 32) and dataset["test_x"].shape == (7, 3, 32, 32)
+    assert dataset["train_x"].dtype == torch.uint8 and dataset["train_y"].dtype == torch.int64
+    for split in ("train", "test"):
+        written = [batches[member] for member in layout["members"][split]]  # in member order
+        pixels = torch.cat([torch.from_numpy(entry["data"]) for entry in written]).reshape(-1, 3, 32, 32)
+        labels = [label for entry in written for label in entry[layout["label_key"]]]
+        assert torch.equal(dataset[f"{split}_x"], pixels)
+        assert dataset[f"{split}_y"].tolist() == labels
+        assert 0 <= dataset[f"{split}_y"].min() and dataset[f"{split}_y"].max() < version
+    assert sorted(p.name for p in raw_dir.iterdir()) == sorted(md5s)  # no temporary files left
+
+
+def test_cifar_archive_with_wrong_md5_is_rejected(tmp_path, capsys):
+    mirror, raw_dir = tmp_path / "mirror", tmp_path / "raw"
+    expected = write_cifar_archive(tmp_path / "other", 10, n_train=5, n_test=5, seed=1)
+    write_cifar_archive(mirror, 10, n_train=5, n_test=5, seed=2)
+
+    with pytest.raises(DatasetUnavailable) as error:
+        prepare_dataset("cifar10", cifar_spec(10, expected, [mirror]), raw_dir, tmp_path / "out.pt")
+
+    message = str(error.value)
+    assert f"cifar-10-python.tar.gz  MD5 {expected['cifar-10-python.tar.gz']}" in message
+    assert str(raw_dir) in message and str(mirror) in message
+    assert "data.datasets.cifar10.mirrors" in message
+    assert "skipping" in capsys.readouterr().err
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_cifar_archive_without_a_member_is_a_clear_error(tmp_path):
+    mirror = tmp_path / "mirror"
+    md5s = write_cifar_archive(mirror, 10, n_train=10, n_test=2, omit=("cifar-10-batches-py/data_batch_3",))
+
+    with pytest.raises(DatasetFileError, match=r"cifar-10-python.tar.gz, member cifar-10-batches-py/data_batch_3: "
+                                               r"no such file in the archive"):
+        prepare_dataset("cifar10", cifar_spec(10, md5s, [mirror]), tmp_path / "raw", tmp_path / "out.pt")
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_truncated_cifar_archive_with_matching_md5_is_a_clear_error(tmp_path):
+    mirror = tmp_path / "mirror"
+    archive = mirror / write_cifar_archive(mirror, 100, n_train=10, n_test=2).popitem()[0]
+    archive.write_bytes(archive.read_bytes()[:-2000])
+    md5s = {archive.name: hashlib.md5(archive.read_bytes()).hexdigest()}
+
+    with pytest.raises(DatasetFileError, match=r"cifar-100-python.tar.gz, member cifar-100-python/train: .*truncated"):
+        prepare_dataset("cifar100", cifar_spec(100, md5s, [mirror]), tmp_path / "raw", tmp_path / "out.pt")
+
+
+def test_cifar_member_that_is_not_a_batch_pickle_is_a_clear_error(tmp_path):
+    mirror = tmp_path / "mirror"
+    md5s = write_cifar_archive(mirror, 100, n_train=10, n_test=2)
+    spec = cifar_spec(100, md5s, [mirror])
+    spec["members"]["test"] = ["cifar-100-python/meta"]  # a pickle, but of label names
+
+    with pytest.raises(DatasetFileError, match=r"cifar-100-python.tar.gz, member cifar-100-python/meta: "
+                                               r"not a CIFAR batch \(KeyError"):
+        prepare_dataset("cifar100", spec, tmp_path / "raw", tmp_path / "out.pt")
 
 
 def test_synthetic_data_is_deterministic_with_requested_shapes(tmp_path):

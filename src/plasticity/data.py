@@ -1,5 +1,6 @@
 """Datasets as preloaded uint8 tensors: prepared once per scale (verified, copied or downloaded,
-parsed) into one .pt file, then loaded whole by every run.
+parsed) into one .pt file, then loaded whole by every run. Sources: "idx" (MNIST, Fashion-MNIST),
+"cifar" (the python-version CIFAR-10/100 archives) and "synthetic".
 
 The dataset file is a dict {"name", "train_x", "train_y", "test_x", "test_y", "classes"} with
 uint8 images [N, C, H, W] and int64 labels [N]; normalisation is left to the training code.
@@ -11,8 +12,10 @@ import gzip
 import hashlib
 import math
 import os
+import pickle
 import shutil
 import sys
+import tarfile
 import tempfile
 import zlib
 from pathlib import Path
@@ -33,6 +36,11 @@ IDX_ARCHIVES = {
 IDX_IMAGES_MAGIC = 2051  # unsigned bytes, 3 dimensions (N, H, W)
 IDX_LABELS_MAGIC = 2049  # unsigned bytes, 1 dimension (N)
 
+# CIFAR batches hold uint8 rows of 3072 = 3 x 32 x 32 bytes (channel-major) under "data", and the
+# labels under "labels" (CIFAR-10) or "fine_labels" (CIFAR-100, whose 100 fine classes are used).
+CIFAR_IMAGE_SHAPE = (3, 32, 32)
+CIFAR_CLASSES = {"labels": 10, "fine_labels": 100}
+
 # Synthetic data: each image is a class prototype blended with a fresh random image. The weight is
 # small so that learning takes a few epochs: the 784-256-256-10 MLP (SGD lr 0.01, batch 64, 2000
 # training images) reaches ~35% test accuracy after 2 epochs and ~94% after 5.
@@ -52,6 +60,8 @@ def prepare_dataset(name: str, spec: dict, raw_dir: Path, out_path: Path) -> Non
     """Build the dataset file `out_path` from the config entry data.datasets.<name>."""
     if spec["source"] == "idx":
         dataset = _prepare_idx(name, spec, Path(raw_dir))
+    elif spec["source"] == "cifar":
+        dataset = _prepare_cifar(name, spec, Path(raw_dir))
     elif spec["source"] == "synthetic":
         dataset = make_synthetic(name, spec)
     else:
@@ -120,6 +130,64 @@ def _prepare_idx(name: str, spec: dict, raw_dir: Path) -> dict:
         "test_y": tensors["test_y"].long(),
         "classes": int(tensors["train_y"].max()) + 1,
     }
+
+
+def _prepare_cifar(name: str, spec: dict, raw_dir: Path) -> dict:
+    if len(spec["files"]) != 1:
+        raise ValueError(f"data.datasets.{name}.files must name exactly one .tar.gz archive")
+    [(archive_name, md5)] = spec["files"].items()
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    if not _obtain_file(name, archive_name, md5, spec, raw_dir):
+        raise DatasetUnavailable(_unavailable_message(name, spec, raw_dir, spec["files"]))
+
+    archive = raw_dir / archive_name
+    label_key = spec["label_key"]
+    classes = CIFAR_CLASSES[label_key]
+    dataset = {"name": name, "classes": classes}
+    try:
+        tar = tarfile.open(archive, "r:gz")
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        raise DatasetFileError(f"{archive} is not a valid .tar.gz archive ({error}); delete it and rerun") from error
+    with tar:
+        for split in ("train", "test"):
+            batches = [_read_cifar_batch(tar, archive, member, label_key, classes)
+                       for member in spec["members"][split]]
+            dataset[f"{split}_x"] = torch.cat([images for images, _ in batches])
+            dataset[f"{split}_y"] = torch.cat([labels for _, labels in batches])
+    return dataset
+
+
+def _read_cifar_batch(tar: tarfile.TarFile, archive: Path, member: str, label_key: str,
+                      classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images [N, 3, 32, 32] (uint8) and labels [N] (int64) of one pickled batch inside the archive."""
+    where = f"{archive}, member {member}"
+    try:
+        file = tar.extractfile(member)  # KeyError if absent, None if not a regular file
+        data = None if file is None else file.read()
+    except KeyError:
+        data = None
+    except (tarfile.TarError, OSError, EOFError, zlib.error) as error:
+        raise DatasetFileError(f"{where}: unreadable, the archive is truncated or corrupt ({error}); "
+                               f"delete it and rerun") from error
+    if data is None:
+        raise DatasetFileError(f"{where}: no such file in the archive (see the key members of the dataset)")
+
+    # Unpickling can run code, so only the members the config names are unpickled, and only after
+    # _obtain_file has checked the archive's MD5: these are the published CIFAR files.
+    try:
+        entry = pickle.loads(data, encoding="latin1")  # the batches were pickled by Python 2
+        images = torch.tensor(entry["data"])
+        labels = torch.tensor(entry[label_key], dtype=torch.int64)
+    except Exception as error:  # a bad pickle raises many types; a foreign dict lacks the keys
+        raise DatasetFileError(f"{where}: not a CIFAR batch ({type(error).__name__}: {error})") from error
+    row_size = math.prod(CIFAR_IMAGE_SHAPE)
+    if images.dtype != torch.uint8 or images.dim() != 2 or images.shape[1] != row_size \
+            or labels.dim() != 1 or len(labels) != len(images):
+        raise DatasetFileError(f"{where}: expected uint8 data [N, {row_size}] and N labels, got data "
+                               f"{list(images.shape)} of {images.dtype} and {len(labels)} labels")
+    if len(labels) and (labels.min() < 0 or labels.max() >= classes):
+        raise DatasetFileError(f"{where}: {label_key} outside 0..{classes - 1}")
+    return images.reshape(-1, *CIFAR_IMAGE_SHAPE), labels
 
 
 def _obtain_file(name: str, file_name: str, md5: str, spec: dict, raw_dir: Path) -> bool:

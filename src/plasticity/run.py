@@ -32,6 +32,13 @@ class ReplayConfig:
 
 
 @dataclass(frozen=True)
+class ProbeConfig:
+    enabled: bool = False  # newborn diagnostics (plasticity.probes); a run without them pays nothing
+    batch_size: int = 256  # samples in the fixed mini-batch of each task
+    tau: float = 0.05
+
+
+@dataclass(frozen=True)
 class RunConfig:
     study: str
     setting: str
@@ -58,6 +65,7 @@ class RunConfig:
     grow: GrowConfig = field(default_factory=GrowConfig)
     prune: PruneConfig = field(default_factory=PruneConfig)
     replay: ReplayConfig = field(default_factory=ReplayConfig)
+    probe: ProbeConfig = field(default_factory=ProbeConfig)
     device: str = "auto"  # "auto" | "cpu" | "cuda"
 
     @property
@@ -71,7 +79,7 @@ class RunConfig:
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
         values = dict(values)
-        nested = {"grow": GrowConfig, "prune": PruneConfig, "replay": ReplayConfig}
+        nested = {"grow": GrowConfig, "prune": PruneConfig, "replay": ReplayConfig, "probe": ProbeConfig}
         for key, kind in nested.items():
             if key in values:
                 values[key] = kind(**values[key])

@@ -18,6 +18,7 @@ from plasticity.io import atomic_path, atomic_write_csv
 from plasticity.methods import Method, layer_targets, make_method
 from plasticity.methods.prune import magnitude_masks
 from plasticity.models import MaskedNet, build_model
+from plasticity.probes import PROBE_COLUMNS, NewbornProbe
 from plasticity.run import RunConfig
 from plasticity.streams import Stream, seed_for, seeded_generator, stratified_subset
 
@@ -70,12 +71,14 @@ def init_model(cfg: RunConfig, data: Tensors, purpose: str = "init") -> MaskedNe
 class Trainer:
     """Trains one model over the run's stream for cycles x epochs_per_cycle epochs, calling the method's hooks."""
 
-    def __init__(self, cfg: RunConfig, data: Tensors, model: MaskedNet, method: Method, phase: str):
+    def __init__(self, cfg: RunConfig, data: Tensors, model: MaskedNet, method: Method, phase: str,
+                 probes: list | None = None):
         self.cfg = cfg
         self.data = data
         self.model = model
         self.method = method
         self.phase = phase
+        self.probes = probes or []
         self.stream = Stream(cfg, data.train_y.cpu(), data.classes)
         self.init_state = copy.deepcopy(model.state_dict())
         self.optimizer = self.new_optimizer()
@@ -104,7 +107,7 @@ class Trainer:
             return self.cfg.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.cfg.total_epochs))
         return self.cfg.lr
 
-    def score_batch(self, cycle: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_batch(self, cycle: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """A random mini-batch of the training data of cycle `cycle`."""
         candidates = self.stream.task_indices(cycle)
         picks = candidates[torch.randperm(len(candidates), generator=generator)[:size]].to(self.data.train_x.device)
@@ -153,7 +156,11 @@ class Trainer:
         self.record_events(0, self.method.setup(self))
         for cycle in range(cfg.cycles):
             if cycle > 0:
+                for probe in self.probes:
+                    probe.before_edit(self, cycle)
                 self.record_events(cycle, self.method.on_cycle_boundary(self, cycle))
+                for probe in self.probes:
+                    probe.after_edit(self, cycle)
             for epoch_in_cycle in range(cfg.epochs_per_cycle):
                 started = time.perf_counter()
                 lr = self.lr_at(self.epoch)
@@ -170,7 +177,11 @@ class Trainer:
                       f"{cfg.total_epochs} cycle {cycle + 1}/{cfg.cycles} acc {accuracy:.4f} loss {loss:.4f} "
                       f"units {self.model.active_units()} ({time.perf_counter() - started:.1f}s)",
                       file=sys.stderr, flush=True)
+                for probe in self.probes:
+                    probe.after_epoch(self, cycle)
             self.stream.end_task(cycle)
+        for probe in self.probes:
+            probe.finish(self)
 
 
 def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
@@ -179,12 +190,17 @@ def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
 
 
 def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, threads: int = 1) -> None:
-    """Train one (setting, method, c, seed) run; write epochs.csv, events.csv and state.pt to out_dir."""
+    """Train one (setting, method, c, seed) run; write epochs.csv, events.csv, probe.csv and state.pt to out_dir.
+
+    probe.csv holds the newborn diagnostics when cfg.probe.enabled, else only its header.
+    """
     data = prepare(cfg, dataset_path, threads)
     model = init_model(cfg, data)
-    trainer = Trainer(cfg, data, model, make_method(cfg), phase="cycle")
+    probe = NewbornProbe(cfg.probe.batch_size, cfg.probe.tau) if cfg.probe.enabled else None
+    trainer = Trainer(cfg, data, model, make_method(cfg), phase="cycle", probes=[probe] if probe else [])
     trainer.run()
     out_dir = Path(out_dir)
+    atomic_write_csv(pd.DataFrame(probe.rows if probe else [], columns=PROBE_COLUMNS), out_dir / "probe.csv")
     atomic_write_csv(pd.DataFrame(trainer.event_rows, columns=EVENT_COLUMNS), out_dir / "events.csv")
     with atomic_path(out_dir / "state.pt") as tmp:
         torch.save({"init_state": trainer.init_state, "final_state": model.state_dict(),

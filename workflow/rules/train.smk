@@ -6,6 +6,7 @@ rule train:
         epochs=f"{RUN}/train/epochs.csv",
         events=f"{RUN}/train/events.csv",
         state=f"{RUN}/train/state.pt",
+        probe=f"{RUN}/train/probe.csv",
     params:
         run=run_of,
     log:

@@ -54,7 +54,7 @@ class Grow(Method):
 
     def on_cycle_boundary(self, trainer, cycle: int) -> list[dict]:
         cfg = trainer.cfg
-        x, y = trainer.score_batch(cycle, cfg.grow.score_batch_size, self.generator)
+        x, y = trainer.sample_batch(cycle, cfg.grow.score_batch_size, self.generator)
         scores = SELECTORS[cfg.grow.selector](trainer.model, x, y, cfg.grow.tau)
         events = []
         for name, layer in trainer.model.hidden.items():
