@@ -36,4 +36,4 @@ report: "workflow/report/workflow.rst"
 rule all:
     default_target: True
     input:
-        mlp_targets(cfg["scale"]),
+        study_targets(cfg["scale"]),

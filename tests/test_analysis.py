@@ -9,7 +9,7 @@ from scipy import stats
 
 from plasticity.metrics import run_metrics
 from plasticity.plots import save_figure
-from plasticity.plots.mlp import cycle_vs_ticket_figure
+from plasticity.plots.comparison import cycle_vs_ticket_figure
 from plasticity.stats import mean_ci, summarise, welch, welch_table
 from plasticity.tables import compactness_table, summary_table, welch_p_table, write_table
 
@@ -34,7 +34,7 @@ def epoch_rows(setting, method, c, seed, phase):
     base, slope = (cycle_base, 0.01) if phase == "cycle" else (ticket_base, 0.02)
     return [
         {
-            "study": "mlp", "setting": setting, "method": method, "c": c, "seed": seed, "phase": phase,
+            "setting": setting, "method": method, "c": c, "seed": seed, "phase": phase,
             "epoch": epoch, "cycle": (epoch - 1) // EPOCHS_PER_CYCLE + 1, "task": 1,
             "test_acc": base(setting, method, c, seed) + slope * epoch, "train_loss": 1.0, "lr": 0.01,
             "active_units": 512, "cycle_end": phase == "cycle" and epoch % EPOCHS_PER_CYCLE == 0,
@@ -171,3 +171,18 @@ def test_cycle_vs_ticket_figure(runs, tmp_path):
     assert (tmp_path / "fig.pdf").stat().st_size > 0 and (tmp_path / "fig.png").stat().st_size > 0
     with pytest.raises(ValueError, match="no runs for setting"):
         cycle_vs_ticket_figure(runs, "unknown", "x")
+
+
+def test_run_descriptors_tell_ablation_runs_apart():
+    from plasticity.config import load_config, run_grid
+    from plasticity.metrics import run_descriptors
+    import yaml
+    from pathlib import Path
+
+    cfg = load_config(yaml.safe_load((Path(__file__).parents[1] / "config.yaml").read_text()))
+    described = run_descriptors(run_grid(cfg, "paper", "cycles") + run_grid(cfg, "paper", "heuristics"))
+    by_setting = described.groupby("setting").first()
+    assert by_setting.loc["cifar100_iid_k20", "cycles"] == 20 and by_setting.loc["cifar100_iid_k20", "epochs_per_cycle"] == 10
+    assert by_setting.loc["cifar100_iid_gradient", "selector"] == "gradient"
+    assert by_setting.loc["cifar100_iid", "selector"] == "activation"
+    assert not described.duplicated(["setting", "method", "seed"]).any()

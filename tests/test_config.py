@@ -24,7 +24,7 @@ from plasticity.run import RunConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = yaml.safe_load((ROOT / "config.yaml").read_text())
-GRID_FIELDS = {"study", "setting", "method", "c", "seed", "device"}  # set by the grid, not by config keys
+GRID_FIELDS = {"setting", "method", "c", "seed", "device"}  # set by the grid, not by config keys
 
 
 def with_value(key_path: str, value) -> dict:
@@ -56,13 +56,13 @@ def test_schema_is_valid_draft_2020_12():
 def test_defaults_are_filled_without_touching_the_input():
     raw = copy.deepcopy(RAW)
     del raw["scale"], raw["device"], raw["data"]["datasets"]["mnist"]["mirrors"]
-    del raw["scales"]["quick"]["run"]
+    del raw["scales"]["quick"]["settings_run"]
     cfg = load_config(raw)
     assert cfg["scale"] == "paper"
     assert cfg["device"] == "auto"
     assert cfg["data"]["datasets"]["mnist"]["mirrors"] == []
     assert cfg["scales"]["paper"] == {"studies": {}, "run": {}, "settings_run": {}}
-    assert cfg["scales"]["quick"]["run"] == {}
+    assert cfg["scales"]["quick"]["settings_run"] == {}
     assert "scale" not in raw  # the caller's dict is left as it was
 
 
@@ -131,7 +131,7 @@ def test_snakemake_refuses_a_bad_config_before_any_job(tmp_path):
 
 
 def test_run_dicts_have_exactly_the_runconfig_fields(cfg):
-    run = run_config(cfg, "paper", "mlp", "split_fashion_er", "grow", 30, 1)
+    run = run_config(cfg, "paper", "split_fashion_er", "grow", 30, 1)
     assert set(run) == {f.name for f in dataclasses.fields(RunConfig)}
     assert RunConfig.from_dict(run).to_dict() == run
 
@@ -140,7 +140,7 @@ def test_schema_names_every_runconfig_field():
     run_fields = SCHEMA["$defs"]["run_fields"]["properties"]
     assert set(run_fields) | GRID_FIELDS == {f.name for f in dataclasses.fields(RunConfig)}
     for nested in ("grow", "prune", "replay"):
-        kind = type(getattr(RunConfig(study="", setting="", method="", c=1, seed=1, dataset=""), nested))
+        kind = type(getattr(RunConfig(setting="", method="", c=1, seed=1, dataset=""), nested))
         assert set(run_fields[nested]["properties"]) == {f.name for f in dataclasses.fields(kind)}
 
 
@@ -155,8 +155,8 @@ def test_paper_grid_sizes(cfg):
 
 
 def test_protocol_values_reach_the_paper_runs(cfg):
-    run = run_config(cfg, "paper", "mlp", "split_mnist_er", "prune", 20, 3)
-    assert run_dir(run) == "mlp/split_mnist_er/prune/c20/seed3"
+    run = run_config(cfg, "paper", "split_mnist_er", "prune", 20, 3)
+    assert run_dir(run) == "runs/split_mnist_er/prune/c20/seed3"
     assert (run["hidden"], run["cycles"], run["epochs_per_cycle"], run["lr"], run["batch_size"]) == (
         [256, 256], 5, 20, 0.01, 64)
     assert (run["stream"], run["tasks"], run["dataset"]) == ("split", 5, "mnist")
@@ -169,12 +169,12 @@ def test_scale_overrides_are_applied(cfg):
     assert {(run["setting"], run["tasks"], run["cycles"]) for run in smoke} == {
         ("mnist_iid", 1, 3), ("split_mnist_er", 3, 3)}
     assert all(run["hidden"] == [32, 32] and run["epochs_per_cycle"] == 1 for run in smoke)
-    quick = run_config(cfg, "quick", "mlp", "split_fashion_er", "dense", 100, 1)
+    quick = run_config(cfg, "quick", "split_fashion_er", "dense", 100, 1)
     assert (quick["dataset"], quick["train_subset"], quick["lr"]) == ("fashion_mnist", 12000, 0.01)
 
 
 def test_nested_overrides_merge_key_by_key(cfg):
-    run = run_config(cfg, "paper", "mlp", "split_fashion_noreplay", "grow", 20, 1)
+    run = run_config(cfg, "paper", "split_fashion_noreplay", "grow", 20, 1)
     assert run["replay"] == {**RAW["defaults"]["replay"], "enabled": False}
 
 

@@ -17,7 +17,7 @@ CONVNET_FC = [(4096, 512), (512, 512), (512, 256)]
 
 
 def run_config(**overrides) -> RunConfig:
-    values = dict(study="mlp", setting="test", method="grow", c=30, seed=3, dataset="synthetic",
+    values = dict(setting="test", method="grow", c=30, seed=3, dataset="synthetic",
                   hidden=(64, 64), cycles=5, epochs_per_cycle=1, lr=0.05)
     values.update(overrides)
     return RunConfig(**values)

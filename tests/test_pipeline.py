@@ -60,6 +60,21 @@ def test_every_run_reaches_the_tables(smoke_dag):
         assert (smoke_dag / f"figures/smoke/mlp_{setting}.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_diagnostics_reach_their_figures_and_tables(smoke_dag):
+    probe = pd.read_csv(smoke_dag / "results/smoke/convnet/probe.csv")
+    assert {"post", "epoch", "end", "exit"} <= set(probe["snapshot"])
+    assert set(probe["layer"]) == {"fc1", "fc2", "fc3"}
+    for kind in ("birth_parity", "post_birth", "taa_vs_parity", "geometry"):
+        assert (smoke_dag / f"figures/smoke/convnet_fashion_conv_iid_{kind}.pdf").read_bytes().startswith(b"%PDF")
+    cycles = pd.read_csv(smoke_dag / "results/smoke/cycles/runs.csv")
+    assert sorted(cycles["cycles"].unique()) == [3, 6]
+    assert set(cycles["cycles"] * cycles["epochs_per_cycle"]) == {6}  # K varies at a fixed epoch budget
+    for name in ("heuristics_heuristic", "cycles_cycles", "cycles_age"):
+        assert (smoke_dag / f"figures/smoke/{name}.pdf").read_bytes().startswith(b"%PDF")
+    for table in ("heuristics_table", "allocation_table"):
+        assert (smoke_dag / f"figures/smoke/{table}.md").stat().st_size > 0
+
+
 def test_a_finished_dag_has_nothing_left_to_do(smoke_dag):
     result = snakemake(smoke_dag, "--dry-run")
     assert result.returncode == 0 and "Nothing to be done" in result.stdout + result.stderr
@@ -69,5 +84,5 @@ def test_one_figure_rebuilds_only_what_it_needs(smoke_dag):
     (smoke_dag / "figures/smoke/mlp_mnist_iid.pdf").unlink()
     result = snakemake(smoke_dag, "--dry-run", "figures/smoke/mlp_mnist_iid.pdf")
     jobs = result.stdout + result.stderr
-    assert result.returncode == 0 and "mlp_figure" in jobs
+    assert result.returncode == 0 and "comparison_figure" in jobs
     assert "rule train" not in jobs and "rule retrain_ticket" not in jobs and "rule collect" not in jobs

@@ -110,18 +110,18 @@ def _check_runs(cfg: dict) -> list[str]:
     """Checks on the resolved runs of every scale (the dataset may come from a scale override)."""
     problems = []
     for scale in cfg["scales"]:
-        for study in cfg["studies"]:
-            for setting in study_plan(cfg, scale, study)["settings"]:
-                run = run_config(cfg, scale, study, setting, "dense", DENSE_C, 1)
-                where = f"scale {scale}, setting {setting}"
-                if run["dataset"] not in cfg["data"]["datasets"]:
-                    problems.append(f"{where}: dataset '{run['dataset']}' is not in data.datasets")
-                if run["stream"] == "split" and run["tasks"] != run["cycles"]:
-                    problems.append(
-                        f"{where}: a split stream trains one task per cycle, but tasks is "
-                        f"{run['tasks']} and cycles is {run['cycles']} "
-                        f"(set scales.{scale}.settings_run.{setting}.tasks)"
-                    )
+        settings = {setting for study in cfg["studies"] for setting in study_plan(cfg, scale, study)["settings"]}
+        for setting in sorted(settings):
+            run = run_config(cfg, scale, setting, "dense", DENSE_C, 1)
+            where = f"scale {scale}, setting {setting}"
+            if run["dataset"] not in cfg["data"]["datasets"]:
+                problems.append(f"{where}: dataset '{run['dataset']}' is not in data.datasets")
+            if run["stream"] == "split" and run["tasks"] != run["cycles"]:
+                problems.append(
+                    f"{where}: a split stream trains one task per cycle, but tasks is "
+                    f"{run['tasks']} and cycles is {run['cycles']} "
+                    f"(set scales.{scale}.settings_run.{setting}.tasks)"
+                )
     return problems
 
 
@@ -152,14 +152,17 @@ def trained_c(method: str, c: int) -> int:
     return DENSE_C if method == "dense" else int(c)
 
 
-def run_config(cfg: dict, scale: str, study: str, setting: str, method: str, c: int, seed: int) -> dict:
-    """The flat RunConfig dict of one run: defaults <- setting <- scale run <- scale settings_run."""
+def run_config(cfg: dict, scale: str, setting: str, method: str, c: int, seed: int) -> dict:
+    """The flat RunConfig dict of one run: defaults <- setting <- scale run <- scale settings_run.
+
+    A run does not depend on the study that asks for it: studies are views over shared runs.
+    """
     overrides = _lookup(cfg["scales"], scale, "scale")
     values = cfg["defaults"]
     for layer in (_lookup(cfg["settings"], setting, "setting"), overrides["run"],
                   overrides["settings_run"].get(setting, {})):
         values = _merged(values, layer)
-    values = {**values, "study": study, "setting": setting, "method": method, "c": int(c),
+    values = {**values, "setting": setting, "method": method, "c": int(c),
               "seed": int(seed), "device": cfg["device"]}
     return RunConfig.from_dict(values).to_dict()
 
@@ -167,7 +170,7 @@ def run_config(cfg: dict, scale: str, study: str, setting: str, method: str, c: 
 def _grid(cfg: dict, scale: str, study: str, compactness_of) -> list[dict]:
     plan = study_plan(cfg, scale, study)
     return [
-        run_config(cfg, scale, study, setting, method, c, seed)
+        run_config(cfg, scale, setting, method, c, seed)
         for setting in plan["settings"]
         for method in plan["methods"]
         for c in compactness_of(method, plan["compactness"])
@@ -186,16 +189,16 @@ def ticket_grid(cfg: dict, scale: str, study: str) -> list[dict]:
 
 
 def run_dir(run: dict) -> str:
-    """A run's directory below results/{scale}/ (shared by its train/ and ticket/ outputs)."""
-    return f"{run['study']}/{run['setting']}/{run['method']}/c{run['c']}/seed{run['seed']}"
+    """A run's directory below results/{scale}/ (shared by its train/ and ticket/ outputs and by every study)."""
+    return f"runs/{run['setting']}/{run['method']}/c{run['c']}/seed{run['seed']}"
 
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "synthetic": "synthetic data"}
 
 
-def figure_title(cfg: dict, scale: str, study: str, setting: str) -> str:
+def figure_title(cfg: dict, scale: str, setting: str) -> str:
     """Dataset, benchmark and scale of a setting, e.g. 'Split-Fashion-MNIST, 5 tasks + TinyER (quick)'."""
-    run = run_config(cfg, scale, study, setting, "dense", DENSE_C, 1)
+    run = run_config(cfg, scale, setting, "dense", DENSE_C, 1)
     dataset = DATASET_NAMES.get(run["dataset"], run["dataset"])
     if run["stream"] == "split":
         replay = " + TinyER" if run["replay"]["enabled"] else ", no replay"

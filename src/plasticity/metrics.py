@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-RUN_KEY = ["study", "setting", "method", "c", "seed"]
+RUN_KEY = ["setting", "method", "c", "seed"]
 METRICS = ["cycle_acc", "cycle_taa", "wt_acc", "wt_taa", "delta_acc", "delta_taa"]
 DENSE_TRAINING_C = 100  # dense trains once with every unit; its tickets are cut at each compactness
 
@@ -28,7 +28,7 @@ def _describe(rows: pd.DataFrame) -> str:
 
 
 def run_metrics(epochs: pd.DataFrame, compactness: list[int]) -> pd.DataFrame:
-    """One row per (study, setting, method, c, seed) with c in `compactness` (the runs table of SPEC.md).
+    """One row per (setting, method, c, seed) with c in `compactness` (the runs table of SPEC.md).
 
     Dense's training run (c=100) supplies the cycle metrics of every dense row; its ticket at c
     supplies the WT metrics. Raises ValueError naming every run whose cycle or ticket is missing.
@@ -59,3 +59,12 @@ def run_metrics(epochs: pd.DataFrame, compactness: list[int]) -> pd.DataFrame:
     runs["delta_acc"] = runs["wt_acc"] - runs["cycle_acc"]
     runs["delta_taa"] = runs["wt_taa"] - runs["cycle_taa"]
     return runs[RUN_KEY + METRICS].sort_values(RUN_KEY).reset_index(drop=True)
+
+
+def run_descriptors(run_configs: list[dict]) -> pd.DataFrame:
+    """The config values that tell runs of a study apart (one row per setting, method and seed), for
+    analyses that group by them: dataset, model, cycles, epochs per cycle, Grow selector, allocation."""
+    rows = [{"setting": run["setting"], "method": run["method"], "seed": run["seed"], "dataset": run["dataset"],
+             "model": run["model"], "cycles": run["cycles"], "epochs_per_cycle": run["epochs_per_cycle"],
+             "selector": run["grow"]["selector"], "allocation": run["allocation"]} for run in run_configs]
+    return pd.DataFrame(rows).drop_duplicates(["setting", "method", "seed"])

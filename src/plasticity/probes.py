@@ -20,7 +20,7 @@ from plasticity.streams import seeded_generator
 
 EPS = 1e-8
 
-PROBE_COLUMNS = ["study", "setting", "method", "c", "seed", "phase", "event", "snapshot", "epoch", "age", "layer",
+PROBE_COLUMNS = ["setting", "method", "c", "seed", "phase", "event", "snapshot", "epoch", "age", "layer",
                  "cohort_a", "cohort_b", "n_a", "n_b", "act_a", "act_b", "grad_a", "grad_b",
                  "act_parity", "grad_parity", "log_act_parity", "log_grad_parity"]
 

@@ -40,7 +40,6 @@ class ProbeConfig:
 
 @dataclass(frozen=True)
 class RunConfig:
-    study: str
     setting: str
     method: str  # "dense" | "grow" | "prune"
     c: int  # compactness in integer percent; 100 for the dense training run

@@ -75,3 +75,11 @@ def welch_table(
                     "p": p,
                 })
     return pd.DataFrame(rows)
+
+
+def spearman(table: pd.DataFrame, x: str, y: str) -> tuple[float, float]:
+    """(rho, p) of Spearman's rank correlation between two columns; NaNs below three rows or for a constant column."""
+    if len(table) < 3 or table[x].nunique() < 2 or table[y].nunique() < 2:
+        return math.nan, math.nan
+    result = stats.spearmanr(table[x], table[y])
+    return float(result.statistic), float(result.pvalue)

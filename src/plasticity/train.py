@@ -148,7 +148,7 @@ class Trainer:
 
     def identity(self) -> dict:
         cfg = self.cfg
-        return {"study": cfg.study, "setting": cfg.setting, "method": cfg.method, "c": cfg.c, "seed": cfg.seed,
+        return {"setting": cfg.setting, "method": cfg.method, "c": cfg.c, "seed": cfg.seed,
                 "phase": self.phase}
 
     def run(self) -> None:
@@ -208,7 +208,7 @@ def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, thr
     atomic_write_csv(pd.DataFrame(trainer.epoch_rows), out_dir / "epochs.csv")
 
 
-EVENT_COLUMNS = ["study", "setting", "method", "c", "seed", "phase", "event", "epoch", "kind", "layer",
+EVENT_COLUMNS = ["setting", "method", "c", "seed", "phase", "event", "epoch", "kind", "layer",
                  "n_edited", "active_before", "active_after", "target"]
 
 

@@ -3,7 +3,7 @@
 from plasticity.config import figure_title, run_config, run_dir, run_grid, study_plan, ticket_grid, trained_c
 
 # The folders of one run as wildcard patterns, from the same run_dir that names concrete runs.
-RUN_DIR = run_dir({field: f"{{{field}}}" for field in ("study", "setting", "method", "c", "seed")})
+RUN_DIR = run_dir({field: f"{{{field}}}" for field in ("setting", "method", "c", "seed")})
 RUN = f"results/{{scale}}/{RUN_DIR}"
 LOG = f"logs/{{scale}}/{RUN_DIR}"
 
@@ -21,7 +21,7 @@ wildcard_constraints:
 def run_of(wildcards) -> dict:
     """The resolved RunConfig dict of the run a job's wildcards name (a params change reruns the job)."""
     w = wildcards
-    return run_config(cfg, w.scale, w.study, w.setting, w.method, int(w.c), int(w.seed))
+    return run_config(cfg, w.scale, w.setting, w.method, int(w.c), int(w.seed))
 
 
 def dataset_file(wildcards) -> str:
@@ -36,12 +36,39 @@ def ticket_source_state(wildcards) -> str:
     """The trained run whose final mask the ticket keeps: the same run, or for dense the c=100 run."""
     w = wildcards
     c = trained_c(w.method, int(w.c))
-    run = RUN.format(scale=w.scale, study=w.study, setting=w.setting, method=w.method, c=c, seed=w.seed)
+    run = RUN.format(scale=w.scale, setting=w.setting, method=w.method, c=c, seed=w.seed)
     return f"{run}/train/state.pt"
 
 
-def mlp_targets(scale: str) -> list[str]:
-    """Every table and figure of the MLP study at this scale (called by rule all, once every rule exists)."""
-    settings = study_plan(cfg, scale, "mlp")["settings"]
-    tables = expand(rules.mlp_tables.output, scale=scale)
-    return tables + expand(rules.mlp_figure.output, scale=scale, setting=settings)
+# Studies that compare Dense, Grow and Prune with cycle and winning-ticket tables and figures.
+COMPARISON_STUDIES = {"mlp": "MLP", "convnet": "ConvNet"}  # study -> label in captions
+
+
+# Studies whose runs carry the newborn probe, and the per-benchmark diagnostic figures they get.
+DIAGNOSTIC_STUDIES = ["convnet"]
+SETTING_DIAGNOSTICS = ["birth_parity", "post_birth", "taa_vs_parity", "geometry"]
+# Figures across the settings of an ablation study (kinds of workflow/scripts/diagnostic_figures.py).
+ABLATION_FIGURES = {"heuristics": ["heuristic"], "cycles": ["cycles", "age"]}
+ABLATION_TABLE_CAPTIONS = {
+    "heuristics": "Grow selection heuristics ({scale} scale): activation- vs gradient-based selection of the units "
+    "to grow, per dataset and compactness c; mean ± 95% CI over seeds in %, Welch p (activation vs gradient).",
+    "allocation": "Grow allocation schedules ({scale} scale): how the compactness budget is split over FC1-FC3 "
+    "(Neutral, FC1-Protect, FC3-Protect, Ends-Skewed), per dataset and c; mean ± 95% CI over seeds in %.",
+}
+
+
+def study_targets(scale: str) -> list[str]:
+    """Every table and figure of every study at this scale (rule all)."""
+    targets = []
+    for study in COMPARISON_STUDIES:
+        settings = study_plan(cfg, scale, study)["settings"]
+        targets += expand(rules.comparison_tables.output, scale=scale, study=study)
+        targets += expand(rules.comparison_figure.output, scale=scale, study=study, setting=settings)
+    for study in DIAGNOSTIC_STUDIES:
+        settings = study_plan(cfg, scale, study)["settings"]
+        targets += expand(rules.diagnostic_figure.output, scale=scale, study=study, setting=settings,
+                          kind=SETTING_DIAGNOSTICS)
+    for study, kinds in ABLATION_FIGURES.items():
+        targets += expand(rules.ablation_figure.output, scale=scale, study=study, kind=kinds)
+    targets += expand(rules.ablation_table.output, scale=scale, study=["heuristics", "allocation"])
+    return targets

@@ -1,15 +1,60 @@
-rule mlp_figure:
-    """Cycle vs winning-ticket accuracy across compactness for one MLP benchmark."""
+rule comparison_figure:
+    """Cycle vs winning-ticket accuracy across compactness for one benchmark of a Dense/Grow/Prune study."""
     input:
-        runs="results/{scale}/mlp/runs.csv",
+        runs="results/{scale}/{study}/runs.csv",
     output:
-        pdf="figures/{scale}/mlp_{setting}.pdf",
-        png=report("figures/{scale}/mlp_{setting}.png", caption="../report/mlp_figure.rst", category="MLP",
-                   subcategory="{scale}"),
+        pdf="figures/{scale}/{study}_{setting}.pdf",
+        png=report("figures/{scale}/{study}_{setting}.png", caption="../report/comparison_figure.rst",
+                   category="{study}", subcategory="{scale}"),
+    wildcard_constraints:
+        study="|".join(COMPARISON_STUDIES),
     params:
-        title=lambda w: figure_title(cfg, w.scale, "mlp", w.setting),
+        title=lambda w: figure_title(cfg, w.scale, w.setting),
     conda:
         "../../envs/analysis.yaml"
     script:
-        "../scripts/mlp_figure.py"
+        "../scripts/comparison_figure.py"
 
+
+rule diagnostic_figure:
+    """Newborn diagnostics of one benchmark of a study with the probe on (cohort parities around every edit)."""
+    input:
+        probe="results/{scale}/{study}/probe.csv",
+        runs="results/{scale}/{study}/runs.csv",
+    output:
+        pdf="figures/{scale}/{study}_{setting}_{kind}.pdf",
+        png=report("figures/{scale}/{study}_{setting}_{kind}.png", caption="../report/diagnostic_figure.rst",
+                   category="{study}", subcategory="{scale}"),
+    wildcard_constraints:
+        study="|".join(DIAGNOSTIC_STUDIES),
+        kind="|".join(SETTING_DIAGNOSTICS),
+    params:
+        title=lambda w: figure_title(cfg, w.scale, w.setting),
+        kind=lambda w: w.kind,
+        setting=lambda w: w.setting,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/diagnostic_figures.py"
+
+
+rule ablation_figure:
+    """A figure over the settings of an ablation study: heuristics (selectors) or cycles (K)."""
+    input:
+        probe="results/{scale}/{study}/probe.csv",
+        runs="results/{scale}/{study}/runs.csv",
+    output:
+        pdf="figures/{scale}/{study}_{kind}.pdf",
+        png=report("figures/{scale}/{study}_{kind}.png", caption="../report/diagnostic_figure.rst",
+                   category="{study}", subcategory="{scale}"),
+    wildcard_constraints:
+        study="|".join(ABLATION_FIGURES),
+        kind="|".join({kind for kinds in ABLATION_FIGURES.values() for kind in kinds}),
+    params:
+        title=lambda w: f"{w.study} ablation ({w.scale})",
+        kind=lambda w: w.kind,
+        setting=None,
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/diagnostic_figures.py"

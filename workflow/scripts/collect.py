@@ -1,4 +1,4 @@
-"""Concatenate per-run epochs/events CSVs of one study and derive its runs table (metrics per run).
+"""Concatenate the per-run CSVs of one study and derive its runs table (metrics and config per run).
 
 Run by Snakemake's `script:` directive, which injects the `snakemake` object.
 """
@@ -6,7 +6,7 @@ Run by Snakemake's `script:` directive, which injects the `snakemake` object.
 import pandas as pd
 
 from plasticity.io import atomic_write_csv
-from plasticity.metrics import run_metrics
+from plasticity.metrics import run_descriptors, run_metrics
 
 
 def concat(paths) -> pd.DataFrame:
@@ -16,4 +16,7 @@ def concat(paths) -> pd.DataFrame:
 epochs = concat(snakemake.input.epochs)
 atomic_write_csv(epochs, snakemake.output.epochs)
 atomic_write_csv(concat(snakemake.input.events), snakemake.output.events)
-atomic_write_csv(run_metrics(epochs, list(snakemake.params.compactness)), snakemake.output.runs)
+atomic_write_csv(concat(snakemake.input.probe), snakemake.output.probe)
+runs = run_metrics(epochs, list(snakemake.params.compactness))
+runs = runs.merge(run_descriptors(snakemake.params.runs), on=["setting", "method", "seed"], how="left")
+atomic_write_csv(runs, snakemake.output.runs)

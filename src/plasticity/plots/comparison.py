@@ -1,4 +1,4 @@
-"""MLP study figure: Cycle vs winning-ticket (WT) accuracy against compactness, per benchmark."""
+"""Dense/Grow/Prune study figure: Cycle vs winning-ticket (WT) accuracy against compactness, per benchmark."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MLP study tables (summary, compactness-resolved, Welch p-values), each as .csv/.md/.tex.
+"""Dense/Grow/Prune study tables (summary, compactness-resolved, Welch p-values), each as .csv/.md/.tex.
 
 Run by Snakemake's `script:` directive, which injects the `snakemake` object.
 """
@@ -10,13 +10,13 @@ import pandas as pd
 from plasticity.tables import compactness_table, summary_table, welch_p_table, write_table
 
 runs = pd.read_csv(snakemake.input.runs)
-scale = snakemake.params.scale
+label = snakemake.params.label
 captions = {
-    "summary": f"MLP study ({scale} scale): winning-ticket accuracy and WT - Cycle gap per benchmark and method, "
+    "summary": f"{label}: winning-ticket accuracy and WT - Cycle gap per benchmark and method, "
     "averaged over compactness levels (each seed averaged over c first); mean ± 95% CI over seeds, in %.",
-    "compactness": f"MLP study ({scale} scale): Cycle and WT accuracy per benchmark, compactness c (%) and method; "
+    "compactness": f"{label}: Cycle and WT accuracy per benchmark, compactness c (%) and method; "
     "mean ± 95% CI over seeds, in %.",
-    "welch": f"MLP study ({scale} scale): Welch two-sample t-test p-values (two-sided, unadjusted) per benchmark "
+    "welch": f"{label}: Welch two-sample t-test p-values (two-sided, unadjusted) per benchmark "
     "and compactness.",
 }
 builders = {"summary": summary_table, "compactness": compactness_table, "welch": welch_p_table}

@@ -1,4 +1,4 @@
-"""Figure for one MLP benchmark: Cycle vs winning ticket across compactness (PDF and PNG).
+"""Figure for one benchmark of a Dense/Grow/Prune study: Cycle vs winning ticket across compactness (PDF and PNG).
 
 Run by Snakemake's `script:` directive, which injects the `snakemake` object.
 """
@@ -6,7 +6,7 @@ Run by Snakemake's `script:` directive, which injects the `snakemake` object.
 import pandas as pd
 
 from plasticity.plots import save_figure
-from plasticity.plots.mlp import cycle_vs_ticket_figure
+from plasticity.plots.comparison import cycle_vs_ticket_figure
 
 runs = pd.read_csv(snakemake.input.runs)
 figure = cycle_vs_ticket_figure(runs, snakemake.wildcards.setting, snakemake.params.title)

@@ -1,0 +1,87 @@
+"""Cost of the ConvNet regime on this machine: one paper-scale CIFAR-shaped epoch, the newborn probe's
+overhead over a whole run, and the projected CPU-hours of the paper-scale ConvNet studies.
+
+    .venv/bin/python benchmarks/convnet_cost.py [--out benchmarks/results/convnet_cost.csv]
+
+Synthetic data of CIFAR-100 shape (50,000 x 3 x 32 x 32, 100 classes) stands in for CIFAR: the cost of a
+step does not depend on pixel values. One thread, as Snakemake runs each job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pandas as pd
+import torch
+import yaml
+
+from plasticity.config import load_config, run_grid, ticket_grid
+from plasticity.data import prepare_dataset
+from plasticity.io import atomic_write_csv
+from plasticity.methods import make_method
+from plasticity.probes import NewbornProbe
+from plasticity.run import ProbeConfig, RunConfig
+from plasticity.train import Tensors, Trainer, init_model
+
+REPO = Path(__file__).resolve().parents[1]
+CIFAR_SHAPE = {"source": "synthetic", "classes": 100, "train_size": 50_000, "test_size": 10_000, "seed": 0,
+               "shape": [3, 32, 32]}
+
+
+def timed_run(cfg: RunConfig, data: Tensors) -> float:
+    probe = [NewbornProbe(cfg.probe.batch_size, cfg.probe.tau)] if cfg.probe.enabled else []
+    trainer = Trainer(cfg, data, init_model(cfg, data), make_method(cfg), phase="cycle", probes=probe)
+    started = time.perf_counter()
+    trainer.run()
+    return time.perf_counter() - started
+
+
+def paper_jobs() -> tuple[int, int, float]:
+    """Training runs, tickets and epochs (runs + tickets) of the paper-scale ConvNet studies."""
+    cfg = load_config(yaml.safe_load((REPO / "config.yaml").read_text()))
+    studies = ["convnet", "heuristics", "allocation", "cycles"]
+    key = lambda run: (run["setting"], run["method"], run["c"], run["seed"])  # noqa: E731
+    runs = {key(run): run for study in studies for run in run_grid(cfg, "paper", study)}
+    tickets = {key(run): run for study in studies for run in ticket_grid(cfg, "paper", study)}
+    epochs = sum(run["cycles"] * run["epochs_per_cycle"] for run in [*runs.values(), *tickets.values()])
+    return len(runs), len(tickets), epochs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default=str(REPO / "benchmarks/results/convnet_cost.csv"))
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "cifar_shaped.pt"
+        prepare_dataset("cifar_shaped", CIFAR_SHAPE, Path(folder) / "raw", path)
+        base = RunConfig(setting="bench", method="grow", c=30, seed=1, dataset="cifar_shaped", model="convnet",
+                         hidden=(512, 512, 256), cycles=2, epochs_per_cycle=1, lr=0.1, lr_schedule="cosine")
+        data = Tensors.load(base, path, torch.device("cpu"))
+        without_probe = timed_run(base, data)
+        with_probe = timed_run(replace(base, probe=ProbeConfig(enabled=True)), data)
+    runs, tickets, epochs = paper_jobs()
+    epoch_seconds = without_probe / base.total_epochs
+    rows = [
+        {"quantity": "paper CIFAR-shaped ConvNet epoch (782 steps of 64, + test pass)", "value": epoch_seconds,
+         "unit": "s"},
+        {"quantity": "Grow run, 2 cycles x 1 epoch, without probe", "value": without_probe, "unit": "s"},
+        {"quantity": "Grow run, 2 cycles x 1 epoch, with probe", "value": with_probe, "unit": "s"},
+        {"quantity": "probe overhead", "value": 100 * (with_probe / without_probe - 1), "unit": "%"},
+        {"quantity": "paper ConvNet studies: training runs", "value": runs, "unit": "jobs"},
+        {"quantity": "paper ConvNet studies: tickets", "value": tickets, "unit": "jobs"},
+        {"quantity": "paper ConvNet studies: epochs", "value": epochs, "unit": "epochs"},
+        {"quantity": "paper ConvNet studies: projected CPU time", "value": epochs * epoch_seconds / 3600,
+         "unit": "CPU-hours"},
+    ]
+    table = pd.DataFrame(rows)
+    atomic_write_csv(table, args.out)
+    print(table.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()
