@@ -152,36 +152,43 @@ class Trainer:
                 "phase": self.phase}
 
     def run(self) -> None:
-        cfg = self.cfg
         self.record_events(0, self.method.setup(self))
-        for cycle in range(cfg.cycles):
+        for cycle in range(self.cfg.cycles):
             if cycle > 0:
-                for probe in self.probes:
-                    probe.before_edit(self, cycle)
-                self.record_events(cycle, self.method.on_cycle_boundary(self, cycle))
-                for probe in self.probes:
-                    probe.after_edit(self, cycle)
-            for epoch_in_cycle in range(cfg.epochs_per_cycle):
-                started = time.perf_counter()
-                lr = self.lr_at(self.epoch)
-                loss = self.train_epoch(cycle)
-                self.epoch += 1
-                accuracy = self.test_accuracy(cycle)
-                self.epoch_rows.append({
-                    **self.identity(), "epoch": self.epoch, "cycle": cycle + 1,
-                    "task": cycle + 1 if cfg.stream == "split" else 1, "test_acc": accuracy, "train_loss": loss,
-                    "lr": lr, "active_units": self.model.active_units(),
-                    "cycle_end": epoch_in_cycle == cfg.epochs_per_cycle - 1,
-                })
-                print(f"[{cfg.setting}/{cfg.method}/c{cfg.c}/seed{cfg.seed} {self.phase}] epoch {self.epoch}/"
-                      f"{cfg.total_epochs} cycle {cycle + 1}/{cfg.cycles} acc {accuracy:.4f} loss {loss:.4f} "
-                      f"units {self.model.active_units()} ({time.perf_counter() - started:.1f}s)",
-                      file=sys.stderr, flush=True)
-                for probe in self.probes:
-                    probe.after_epoch(self, cycle)
+                self.edit(cycle)
+            for epoch_in_cycle in range(self.cfg.epochs_per_cycle):
+                self.run_epoch(cycle, cycle_end=epoch_in_cycle == self.cfg.epochs_per_cycle - 1)
             self.stream.end_task(cycle)
         for probe in self.probes:
             probe.finish(self)
+
+    def edit(self, cycle: int) -> None:
+        """The method's edit at the boundary before cycle `cycle`, with the probes looking on."""
+        for probe in self.probes:
+            probe.before_edit(self, cycle)
+        self.record_events(cycle, self.method.on_cycle_boundary(self, cycle))
+        for probe in self.probes:
+            probe.after_edit(self, cycle)
+
+    def run_epoch(self, cycle: int, cycle_end: bool) -> None:
+        """Train one epoch, evaluate, record its row and print one progress line."""
+        cfg = self.cfg
+        started = time.perf_counter()
+        lr = self.lr_at(self.epoch)
+        loss = self.train_epoch(cycle)
+        self.epoch += 1
+        accuracy = self.test_accuracy(cycle)
+        units = self.model.active_units()
+        self.epoch_rows.append({
+            **self.identity(), "epoch": self.epoch, "cycle": cycle + 1,
+            "task": cycle + 1 if cfg.stream == "split" else 1, "test_acc": accuracy, "train_loss": loss,
+            "lr": lr, "active_units": units, "cycle_end": cycle_end,
+        })
+        print(f"[{cfg.setting}/{cfg.method}/c{cfg.c}/seed{cfg.seed} {self.phase}] epoch {self.epoch}/"
+              f"{cfg.total_epochs} cycle {cycle + 1}/{cfg.cycles} acc {accuracy:.4f} loss {loss:.4f} "
+              f"units {units} ({time.perf_counter() - started:.1f}s)", file=sys.stderr, flush=True)
+        for probe in self.probes:
+            probe.after_epoch(self, cycle)
 
 
 def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
