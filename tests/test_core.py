@@ -217,3 +217,13 @@ def test_fresh_ticket_init_draws_new_weights_but_keeps_the_mask(synthetic_datase
     weight = "hidden.fc1.linear.weight"
     assert not torch.equal(model.state_dict()[weight], source["init_state"][weight])
     assert all(torch.equal(mask, source["final_masks"][name]) for name, mask in model.masks().items())
+
+
+@pytest.mark.parametrize(("shape", "flat"), [((3, 32, 32), 4096), ((1, 28, 28), 3136)])
+def test_convnet_flatten_size_follows_the_input(shape, flat):
+    model = build_model("convnet", shape, (512, 512, 256), 100)
+    assert model.hidden["fc1"].fan_in == flat
+    assert [layer.units for layer in model.hidden.values()] == [512, 512, 256]
+    assert model(torch.zeros(2, *shape)).shape == (2, 100)
+    # Only the three FC layers are masked: the conv trunk has no masks.
+    assert [name for name, _ in model.named_buffers()] == ["hidden.fc1.mask", "hidden.fc2.mask", "hidden.fc3.mask"]
