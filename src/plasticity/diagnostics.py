@@ -13,7 +13,7 @@ import pandas as pd
 
 from plasticity.metrics import RUN_KEY
 from plasticity.stats import ACC_TAA_METRICS, mean_ci, summarise, welch_t
-from plasticity.tables import INDEX_LABELS, METRIC_LABELS, _percent_cells, _wide, format_p, format_percent
+from plasticity.tables import INDEX_LABELS, METRIC_LABELS, format_p, format_percent, percent_cells, wide_table
 
 LAYER_MEAN = "mean"
 LOG_PARITIES = ["log_act_parity", "log_grad_parity"]
@@ -117,5 +117,5 @@ def allocation_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     grow = runs[runs["method"] == "grow"]
     tidy = summarise(grow, ACC_TAA_METRICS, by=("dataset", "c", "allocation"))
     labels = {metric: METRIC_LABELS[metric] for metric in ACC_TAA_METRICS}
-    formatted = _wide(tidy, ["dataset", "c", "allocation"], _percent_cells(tidy), labels)
+    formatted = wide_table(tidy, ["dataset", "c", "allocation"], percent_cells(tidy), labels)
     return tidy, formatted.rename(columns={"dataset": "Dataset", "allocation": "Allocation"})

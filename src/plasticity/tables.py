@@ -79,11 +79,11 @@ def write_table(df: pd.DataFrame, stem: str | Path, caption: str, formatted: pd.
     atomic_write_text(_latex(shown, caption), stem.with_name(stem.name + ".tex"))
 
 
-def _percent_cells(long: pd.DataFrame) -> pd.Series:
+def percent_cells(long: pd.DataFrame) -> pd.Series:
     return pd.Series([format_percent(m, ci) for m, ci in zip(long["mean"], long["ci"])], index=long.index)
 
 
-def _wide(long: pd.DataFrame, index: list[str], cells: pd.Series, labels: dict[str, str]) -> pd.DataFrame:
+def wide_table(long: pd.DataFrame, index: list[str], cells: pd.Series, labels: dict[str, str]) -> pd.DataFrame:
     """Pivot formatted cells of a long table (one row per metric) to one column per metric."""
     wide = long.assign(cell=cells).pivot(index=index, columns="metric", values="cell")
     wide = wide[list(labels)].rename(columns=labels).reset_index()
@@ -106,17 +106,17 @@ def summary_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     metrics = list(SUMMARY_LABELS)
     per_seed = runs.groupby(["setting", "method", "seed"], as_index=False)[metrics].mean()
     tidy = summarise(per_seed, metrics, by=("setting", "method"))
-    return tidy, _wide(tidy, ["setting", "method"], _percent_cells(tidy), SUMMARY_LABELS)
+    return tidy, wide_table(tidy, ["setting", "method"], percent_cells(tidy), SUMMARY_LABELS)
 
 
 def compactness_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per benchmark, compactness and method: every metric as mean ± 95% CI over seeds."""
     tidy = summarise(runs)
-    return tidy, _wide(tidy, ["setting", "c", "method"], _percent_cells(tidy), METRIC_LABELS)
+    return tidy, wide_table(tidy, ["setting", "c", "method"], percent_cells(tidy), METRIC_LABELS)
 
 
 def welch_p_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per benchmark, compactness and method pair: Welch p-values for Cycle/WT x ACC/TAA."""
     tidy = welch_table(runs)
     labels = {metric: METRIC_LABELS[metric] for metric in tidy["metric"].unique()}
-    return tidy, _wide(tidy, ["setting", "c", "comparison"], tidy["p"].map(format_p), labels)
+    return tidy, wide_table(tidy, ["setting", "c", "comparison"], tidy["p"].map(format_p), labels)
