@@ -193,7 +193,8 @@ def run_dir(run: dict) -> str:
     return f"runs/{run['setting']}/{run['method']}/c{run['c']}/seed{run['seed']}"
 
 
-DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "synthetic": "synthetic data"}
+DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
+                 "synthetic": "synthetic data"}
 
 
 def figure_title(cfg: dict, scale: str, setting: str) -> str:
@@ -206,3 +207,12 @@ def figure_title(cfg: dict, scale: str, setting: str) -> str:
     else:
         benchmark = f"{dataset} i.i.d."
     return f"{benchmark} ({scale})"
+
+
+def ablation_title(cfg: dict, scale: str, study: str) -> str:
+    """Datasets, study and scale of an ablation figure, e.g. 'Fashion-MNIST ConvNet: cycles ablation (quick)'."""
+    settings = study_plan(cfg, scale, study)["settings"]
+    runs = [run_config(cfg, scale, setting, "grow", DENSE_C, 1) for setting in settings]
+    datasets = ", ".join(sorted({DATASET_NAMES.get(run["dataset"], run["dataset"]) for run in runs}))
+    models = ", ".join(sorted({"ConvNet" if run["model"] == "convnet" else "MLP" for run in runs}))
+    return f"{datasets} {models}: {study} ablation ({scale})"

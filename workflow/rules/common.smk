@@ -1,6 +1,6 @@
 # Names, paths and run configs shared by the rules. All run logic lives in plasticity.config.
 
-from plasticity.config import figure_title, run_config, run_dir, run_grid, study_plan, ticket_grid, trained_c
+from plasticity.config import ablation_title, figure_title, run_config, run_dir, run_grid, study_plan, ticket_grid, trained_c
 
 # The folders of one run as wildcard patterns, from the same run_dir that names concrete runs.
 RUN_DIR = run_dir({field: f"{{{field}}}" for field in ("setting", "method", "c", "seed")})

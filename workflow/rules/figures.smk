@@ -51,7 +51,7 @@ rule ablation_figure:
         study="|".join(ABLATION_FIGURES),
         kind="|".join({kind for kinds in ABLATION_FIGURES.values() for kind in kinds}),
     params:
-        title=lambda w: f"{w.study} ablation ({w.scale})",
+        title=lambda w: ablation_title(cfg, w.scale, w.study),
         kind=lambda w: w.kind,
         setting=None,
     conda:
