@@ -20,7 +20,6 @@ import tempfile
 import zlib
 from pathlib import Path
 import torch
-from torchvision.datasets.utils import download_url
 
 from plasticity.io import atomic_path
 
@@ -210,6 +209,9 @@ def _obtain_file(name: str, file_name: str, md5: str, spec: dict, raw_dir: Path)
         with atomic_path(target) as tmp:
             shutil.copyfile(candidate, tmp)
         return True
+
+    # Imported here: torchvision takes seconds to import, and only a download needs it.
+    from torchvision.datasets.utils import download_url
 
     for base_url in spec["urls"]:
         url = base_url.rstrip("/") + "/" + file_name

@@ -151,16 +151,55 @@ class Trainer:
         return {"setting": cfg.setting, "method": cfg.method, "c": cfg.c, "seed": cfg.seed,
                 "phase": self.phase}
 
-    def run(self) -> None:
-        self.record_events(0, self.method.setup(self))
-        for cycle in range(self.cfg.cycles):
-            if cycle > 0:
+    def run(self, checkpoint: Path | None = None) -> None:
+        """Train every epoch of every cycle. With `checkpoint`, the whole state is saved there after each
+        epoch, and a run that finds a checkpoint of the same config continues after its last epoch."""
+        if not self.resume(checkpoint):
+            self.record_events(0, self.method.setup(self))
+        for epoch in range(self.epoch, self.cfg.total_epochs):
+            cycle, epoch_in_cycle = divmod(epoch, self.cfg.epochs_per_cycle)
+            if cycle > 0 and epoch_in_cycle == 0:
                 self.edit(cycle)
-            for epoch_in_cycle in range(self.cfg.epochs_per_cycle):
-                self.run_epoch(cycle, cycle_end=epoch_in_cycle == self.cfg.epochs_per_cycle - 1)
-            self.stream.end_task(cycle)
+            cycle_end = epoch_in_cycle == self.cfg.epochs_per_cycle - 1
+            self.run_epoch(cycle, cycle_end)
+            if cycle_end:
+                self.stream.end_task(cycle)
+            if checkpoint is not None:
+                self.save_checkpoint(checkpoint)
         for probe in self.probes:
             probe.finish(self)
+
+    # Everything a resumed run needs besides the model and optimizer tensors: the method, stream and
+    # probes are pickled whole, random generators included, so a resumed run repeats the same draws.
+    CHECKPOINT_FIELDS = ("epoch", "epoch_rows", "event_rows", "init_state", "method", "stream", "probes")
+
+    def save_checkpoint(self, path: Path) -> None:
+        state = {name: getattr(self, name) for name in self.CHECKPOINT_FIELDS}
+        state.update(config=self.cfg.to_dict(), model=self.model.state_dict(),
+                     optimizer=self.optimizer.state_dict())
+        with atomic_path(path) as tmp:
+            torch.save(state, tmp)
+
+    def resume(self, path: Path | None) -> bool:
+        """Load the checkpoint at `path` if there is a usable one; say what happened on stderr."""
+        if path is None or not path.exists():
+            return False
+        try:
+            # Our own pickle (method, stream and probe objects), written by save_checkpoint.
+            state = torch.load(path, map_location=self.data.train_x.device, weights_only=False)
+        except Exception as error:  # a damaged file costs a restart, never a wrong result
+            print(f"checkpoint {path} is unreadable ({error}); starting from scratch", file=sys.stderr)
+            return False
+        if state.get("config") != self.cfg.to_dict():
+            print(f"checkpoint {path} belongs to another run config; starting from scratch", file=sys.stderr)
+            return False
+        for name in self.CHECKPOINT_FIELDS:
+            setattr(self, name, state[name])
+        self.model.load_state_dict(state["model"])
+        self.optimizer = self.new_optimizer()
+        self.optimizer.load_state_dict(state["optimizer"])
+        print(f"resumed from {path} after epoch {self.epoch}/{self.cfg.total_epochs}", file=sys.stderr, flush=True)
+        return True
 
     def edit(self, cycle: int) -> None:
         """The method's edit at the boundary before cycle `cycle`, with the probes looking on."""
@@ -196,24 +235,32 @@ def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
     return Tensors.load(cfg, dataset_path, resolve_device(cfg.device))
 
 
-def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, threads: int = 1) -> None:
+def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, threads: int = 1,
+              keep_checkpoint: bool = False) -> None:
     """Train one (setting, method, c, seed) run; write epochs.csv, events.csv, probe.csv and state.pt to out_dir.
 
-    probe.csv holds the newborn diagnostics when cfg.probe.enabled, else only its header.
+    probe.csv holds the newborn diagnostics when cfg.probe.enabled, else only its header. The run
+    checkpoints to out_dir/checkpoint.pt after every epoch and resumes from it when rerun.
     """
     data = prepare(cfg, dataset_path, threads)
     model = init_model(cfg, data)
-    probe = NewbornProbe(cfg.probe.batch_size, cfg.probe.tau) if cfg.probe.enabled else None
-    trainer = Trainer(cfg, data, model, make_method(cfg), phase="cycle", probes=[probe] if probe else [])
-    trainer.run()
+    probes = [NewbornProbe(cfg.probe.batch_size, cfg.probe.tau)] if cfg.probe.enabled else []
+    trainer = Trainer(cfg, data, model, make_method(cfg), phase="cycle", probes=probes)
     out_dir = Path(out_dir)
-    atomic_write_csv(pd.DataFrame(probe.rows if probe else [], columns=PROBE_COLUMNS), out_dir / "probe.csv")
+    checkpoint = out_dir / CHECKPOINT
+    trainer.run(checkpoint)
+    probe_rows = [row for probe in trainer.probes for row in probe.rows]
+    atomic_write_csv(pd.DataFrame(probe_rows, columns=PROBE_COLUMNS), out_dir / "probe.csv")
     atomic_write_csv(pd.DataFrame(trainer.event_rows, columns=EVENT_COLUMNS), out_dir / "events.csv")
     with atomic_path(out_dir / "state.pt") as tmp:
         torch.save({"init_state": trainer.init_state, "final_state": model.state_dict(),
                     "final_masks": model.masks()}, tmp)
     atomic_write_csv(pd.DataFrame(trainer.epoch_rows), out_dir / "epochs.csv")
+    if not keep_checkpoint:
+        checkpoint.unlink()
 
+
+CHECKPOINT = "checkpoint.pt"
 
 EVENT_COLUMNS = ["setting", "method", "c", "seed", "phase", "event", "epoch", "kind", "layer",
                  "n_edited", "active_before", "active_after", "target"]
@@ -244,10 +291,13 @@ def ticket_model(cfg: RunConfig, data: Tensors, source: dict) -> MaskedNet:
 
 
 def retrain_ticket(cfg: RunConfig, dataset_path: str | Path, source_state_path: str | Path,
-                   out_dir: str | Path, threads: int = 1) -> None:
-    """Freeze the source run's final mask, reset the weights and retrain for the full budget."""
+                   out_dir: str | Path, threads: int = 1, keep_checkpoint: bool = False) -> None:
+    """Freeze the source run's final mask, reset the weights and retrain for the full budget (resumable)."""
     data = prepare(cfg, dataset_path, threads)
     source = torch.load(source_state_path, map_location=data.train_x.device, weights_only=True)
     trainer = Trainer(cfg, data, ticket_model(cfg, data, source), Method(), phase="ticket")
-    trainer.run()
+    checkpoint = Path(out_dir) / CHECKPOINT
+    trainer.run(checkpoint)
     atomic_write_csv(pd.DataFrame(trainer.epoch_rows), Path(out_dir) / "epochs.csv")
+    if not keep_checkpoint:
+        checkpoint.unlink()

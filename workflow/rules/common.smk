@@ -28,6 +28,14 @@ def dataset_file(wildcards) -> str:
     return f"results/{wildcards.scale}/data/{run_of(wildcards)['dataset']}.pt"
 
 
+def training_gpus() -> int:
+    """GPUs a train or retrain_ticket job requests: 1 with `device: cuda`, else 0 (auto and cpu ask for none).
+
+    The `gpu` resource is what the SLURM executor turns into `sbatch --gpus=1`; 0 adds nothing to sbatch.
+    """
+    return 1 if cfg["device"] == "cuda" else 0
+
+
 def run_files(scale: str, runs: list[dict], part: str) -> list[str]:
     return [f"results/{scale}/{run_dir(run)}/{part}" for run in runs]
 

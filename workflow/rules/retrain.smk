@@ -9,10 +9,13 @@ rule retrain_ticket:
         run=run_of,
     log:
         f"{LOG}/ticket.log",
+    benchmark:
+        f"{LOG}/ticket.benchmark.tsv"  # wall time and memory of the job
     threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
+        gpu=training_gpus(),
     conda:
         "../../envs/train.yaml"
     script:

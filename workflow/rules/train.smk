@@ -11,10 +11,13 @@ rule train:
         run=run_of,
     log:
         f"{LOG}/train.log",
+    benchmark:
+        f"{LOG}/train.benchmark.tsv"  # wall time and memory of the job
     threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
+        gpu=training_gpus(),
     conda:
         "../../envs/train.yaml"
     script:

@@ -3,6 +3,7 @@
 from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
+from plasticity.config import load_config
 from plasticity.run import RunConfig
 from plasticity.train import retrain_ticket
 
@@ -13,4 +14,6 @@ with open(snakemake.log[0], "w") as log, redirect_stdout(log), redirect_stderr(l
         source_state_path=snakemake.input.state,  # noqa: F821
         out_dir=Path(snakemake.output.epochs).parent,  # noqa: F821
         threads=snakemake.threads,  # noqa: F821
+        # read here, not a param: switching it must not rerun finished jobs
+        keep_checkpoint=load_config(snakemake.config)["checkpoints"]["keep"],  # noqa: F821
     )

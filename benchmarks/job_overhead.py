@@ -1,0 +1,70 @@
+"""Snakemake per-job overhead of a finished DAG, from its own records:
+
+- each train / retrain_ticket job's wall time (Snakemake's `benchmark:` file, logs/<scale>/runs/**/*.benchmark.tsv),
+- the seconds its epochs took (the "(1.4s)" of every progress line in the job's log),
+- optionally the DAG's wall time and core count, for the time no job was running.
+
+    .venv/bin/python benchmarks/job_overhead.py logs/quick [--cores 2 --dag-seconds 2700]
+        [--out benchmarks/results/job_overhead_quick.csv]
+
+Job overhead = job wall time - epoch time: interpreter start-up and imports, loading the dataset,
+checkpoints, writing outputs. Scheduling is what the cores spent outside any job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from plasticity.io import atomic_write_csv
+
+EPOCH_SECONDS = re.compile(r"\] epoch \d+/\d+ .*\(([\d.]+)s\)$")
+
+
+def job_table(logs: Path) -> pd.DataFrame:
+    rows = []
+    for bench in sorted(logs.rglob("*.benchmark.tsv")):
+        log = bench.with_name(bench.name.replace(".benchmark.tsv", ".log"))
+        epochs = [float(m.group(1)) for line in log.read_text().splitlines() if (m := EPOCH_SECONDS.search(line))]
+        wall = float(pd.read_csv(bench, sep="\t")["s"].iloc[0])
+        rows.append({"job": str(bench.relative_to(logs).parent), "rule": log.stem, "wall_s": wall,
+                     "epochs_s": sum(epochs)})
+    if not rows:
+        raise SystemExit(f"no *.benchmark.tsv under {logs}: run the DAG first")
+    jobs = pd.DataFrame(rows)
+    jobs["overhead_s"] = jobs["wall_s"] - jobs["epochs_s"]
+    return jobs
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("logs", type=Path, help="the scale's log folder, e.g. logs/quick")
+    parser.add_argument("--cores", type=int, help="cores the DAG ran on")
+    parser.add_argument("--dag-seconds", type=float, help="wall time of the whole DAG")
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    jobs = job_table(args.logs)
+    rows = []
+    for rule, group in jobs.groupby("rule"):
+        rows += [
+            {"rule": rule, "quantity": "jobs", "value": len(group)},
+            {"rule": rule, "quantity": "median job wall time (s)", "value": group["wall_s"].median()},
+            {"rule": rule, "quantity": "median overhead per job (s)", "value": group["overhead_s"].median()},
+            {"rule": rule, "quantity": "overhead share of job time (%)",
+             "value": 100 * group["overhead_s"].sum() / group["wall_s"].sum()},
+        ]
+    if args.cores and args.dag_seconds:
+        busy = jobs["wall_s"].sum()
+        rows.append({"rule": "all", "quantity": "core time outside train/ticket jobs (%)",
+                     "value": 100 * (1 - busy / (args.cores * args.dag_seconds))})
+    table = pd.DataFrame(rows)
+    if args.out:
+        atomic_write_csv(table, args.out)
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+
+
+if __name__ == "__main__":
+    main()
