@@ -94,7 +94,7 @@ def test_misspelt_key_names_its_path_and_the_right_name(key_path, expected):
         ("settings.split_fashion_er.epochs_per_cycle", -1,
          "config key settings.split_fashion_er.epochs_per_cycle: -1 is less than the minimum of 1"),
         ("studies.mlp.seeds", 0, "config key studies.mlp.seeds: 0 is less than the minimum of 1"),
-        ("defaults.lr_schedule", "step", "config key defaults.lr_schedule: 'step' is not one of"),
+        ("defaults.lr_schedule", "linear", "config key defaults.lr_schedule: 'linear' is not one of"),
     ],
 )
 def test_bad_value_names_its_key_path(key_path, value, expected):
@@ -139,7 +139,7 @@ def test_run_dicts_have_exactly_the_runconfig_fields(cfg):
 def test_schema_names_every_runconfig_field():
     run_fields = SCHEMA["$defs"]["run_fields"]["properties"]
     assert set(run_fields) | GRID_FIELDS == {f.name for f in dataclasses.fields(RunConfig)}
-    for nested in ("grow", "prune", "replay"):
+    for nested in ("grow", "prune", "replay", "probe", "regularizer"):
         kind = type(getattr(RunConfig(setting="", method="", c=1, seed=1, dataset=""), nested))
         assert set(run_fields[nested]["properties"]) == {f.name for f in dataclasses.fields(kind)}
 

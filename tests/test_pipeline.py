@@ -75,6 +75,18 @@ def test_diagnostics_reach_their_figures_and_tables(smoke_dag):
         assert (smoke_dag / f"figures/smoke/{table}.md").stat().st_size > 0
 
 
+def test_swr_studies_reach_their_table_and_figures(smoke_dag):
+    runs = pd.read_csv(smoke_dag / "results/smoke/swr_single/runs.csv")
+    assert len(runs) == 4 * 2 and runs["val_acc"].between(0, 1).all()  # grid points x seeds
+    assert set(runs["regularizer"]) == {"none", "l2", "swr"}
+    norms = pd.read_csv(smoke_dag / "results/smoke/swr_warm/norms.csv")
+    assert set(norms["layer"]) == {"fc1", "fc2", "head"} and set(norms["epoch"]) == {0, 1, 2}
+    assert (smoke_dag / "figures/smoke/swr_single_task.md").stat().st_size > 0
+    for name in ("swr_warm_swr_fashion_mlp_warm_accuracy", "swr_continual_swr_fashion_mlp_limited_norms",
+                 "swr_grow_parity"):
+        assert (smoke_dag / f"figures/smoke/{name}.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_a_finished_dag_has_nothing_left_to_do(smoke_dag):
     result = snakemake(smoke_dag, "--dry-run")
     assert result.returncode == 0 and "Nothing to be done" in result.stdout + result.stderr

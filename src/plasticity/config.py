@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import itertools
 from pathlib import Path
 
 import jsonschema
@@ -106,6 +107,53 @@ def _check_names(cfg: dict) -> list[str]:
     return problems
 
 
+def regularizer_grid(grid: dict) -> list[tuple[str, dict]]:
+    """(name, regularizer keys) of every point of a study's `regularizers` grid: per kind, the cross product
+    of its `strength` and `head_strength` lists (a kind without lists is one point), named e.g.
+    `head_reset`, `l2-0.01` or `swr-0.01-0.001`. Kind `none` is named "": it is the base setting itself, so
+    its runs are shared with every study of that setting."""
+    points = []
+    for kind, lists in grid.items():
+        for strength, head_strength in itertools.product(lists.get("strength", [None]), lists.get("head_strength", [None])):
+            keys = {"kind": kind}
+            name = "" if kind == "none" else kind
+            for key, value in (("strength", strength), ("head_strength", head_strength)):
+                if value is not None:
+                    keys[key] = value
+                    name += f"-{value:g}"
+            points.append((name.lstrip("-"), keys))
+    return points
+
+
+def variant_setting(base: str, point: str) -> str:
+    return f"{base}-{point}" if point else base
+
+
+def base_setting(setting: str) -> str:
+    """The setting a regularised variant `<base>-<grid point>` is built from (setting names have no '-')."""
+    return setting.split("-", 1)[0]
+
+
+def _regularized_settings(cfg: dict) -> tuple[dict, list[str]]:
+    """Every regularised variant of a setting that a study of some scale asks for, and any name clash."""
+    variants, problems = {}, []
+    for scale in cfg["scales"]:
+        for study in cfg["studies"]:
+            plan = {**cfg["studies"][study], **cfg["scales"][scale]["studies"].get(study, {})}
+            points = regularizer_grid(plan.get("regularizers", {}))
+            names = [name for name, _ in points]
+            if len(set(names)) < len(names):
+                problems.append(f"scale {scale}, study {study}: two regularizer strengths print alike in {names}")
+            for base in plan["settings"] if points else []:
+                if cfg["settings"][base].get("regularizer", {}).get("kind", "none") != "none":
+                    problems.append(f"settings.{base}: the base setting of study {study}'s regularizer grid "
+                                    "must not set a regularizer kind (the grid point `none` is the base itself)")
+                for name, keys in points:
+                    if name:
+                        variants[variant_setting(base, name)] = _merged(cfg["settings"][base], {"regularizer": keys})
+    return variants, problems
+
+
 def _check_runs(cfg: dict) -> list[str]:
     """Checks on the resolved runs of every scale (the dataset may come from a scale override)."""
     problems = []
@@ -116,6 +164,13 @@ def _check_runs(cfg: dict) -> list[str]:
             where = f"scale {scale}, setting {setting}"
             if run["dataset"] not in cfg["data"]["datasets"]:
                 problems.append(f"{where}: dataset '{run['dataset']}' is not in data.datasets")
+            if run["stream"] == "warm_start" and run["cycles"] != 2:
+                problems.append(f"{where}: a warm_start stream trains 2 cycles (part of the data, then all), "
+                                f"but cycles is {run['cycles']}")
+            regularizer = run["regularizer"]
+            if regularizer["kind"] in ("swr", "swr_reinit", "shrink_perturb") and not (
+                    0 <= regularizer["strength"] <= 1 and 0 <= regularizer["head_strength"] <= 1):
+                problems.append(f"{where}: a {regularizer['kind']} lambda must lie in [0, 1], got {regularizer}")
             if run["stream"] == "split" and run["tasks"] != run["cycles"]:
                 problems.append(
                     f"{where}: a split stream trains one task per cycle, but tasks is "
@@ -135,6 +190,9 @@ def load_config(raw: dict) -> dict:
     if not problems:
         problems = _check_names(cfg)
     if not problems:
+        variants, problems = _regularized_settings(cfg)
+        cfg["settings"].update(variants)  # from here on a variant is a setting like any other
+    if not problems:
         problems = _check_runs(cfg)
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
@@ -142,9 +200,18 @@ def load_config(raw: dict) -> dict:
 
 
 def study_plan(cfg: dict, scale: str, study: str) -> dict:
-    """The study's methods, compactness values, seed count and settings at this scale."""
+    """The study's methods, compactness values, seed count and settings at this scale.
+
+    A study with a `regularizers` grid runs every grid point of each of its settings: its `settings` are
+    then the variants `<base>-<grid point>`, and `base_settings` the settings they are built from.
+    """
     overrides = _lookup(cfg["scales"], scale, "scale")["studies"].get(study, {})
-    return {**_lookup(cfg["studies"], study, "study"), **overrides}
+    plan = {**_lookup(cfg["studies"], study, "study"), **overrides}
+    plan["base_settings"] = plan["settings"]
+    points = regularizer_grid(plan.get("regularizers", {}))
+    if points:
+        plan["settings"] = [variant_setting(base, name) for base in plan["base_settings"] for name, _ in points]
+    return plan
 
 
 def trained_c(method: str, c: int) -> int:
@@ -155,12 +222,13 @@ def trained_c(method: str, c: int) -> int:
 def run_config(cfg: dict, scale: str, setting: str, method: str, c: int, seed: int) -> dict:
     """The flat RunConfig dict of one run: defaults <- setting <- scale run <- scale settings_run.
 
-    A run does not depend on the study that asks for it: studies are views over shared runs.
+    A run does not depend on the study that asks for it: studies are views over shared runs. A regularised
+    variant of a setting takes the scale's settings_run of its base setting.
     """
     overrides = _lookup(cfg["scales"], scale, "scale")
     values = cfg["defaults"]
     for layer in (_lookup(cfg["settings"], setting, "setting"), overrides["run"],
-                  overrides["settings_run"].get(setting, {})):
+                  overrides["settings_run"].get(base_setting(setting), {})):
         values = _merged(values, layer)
     values = {**values, "setting": setting, "method": method, "c": int(c),
               "seed": int(seed), "device": cfg["device"]}
@@ -204,9 +272,24 @@ def figure_title(cfg: dict, scale: str, setting: str) -> str:
     if run["stream"] == "split":
         replay = " + TinyER" if run["replay"]["enabled"] else ", no replay"
         benchmark = f"Split-{dataset}, {run['tasks']} tasks{replay}"
+    elif run["stream"] == "warm_start":
+        benchmark = f"{dataset} warm start ({100 * run['warm_fraction']:g}% of the data, then all)"
+    elif run["stream"] == "chunks":
+        benchmark = f"{dataset}, {run['cycles']} chunks, {run['access']} access"
+    elif run["lr_schedule"] == "step":
+        benchmark = f"{dataset} single task, LR step decay"
     else:
         benchmark = f"{dataset} i.i.d."
     return f"{benchmark} ({scale})"
+
+
+MODEL_NAMES = {"mlp": "MLP", "convnet": "ConvNet", "cnn": "CNN", "cnn_bn": "CNN-BN", "vgg16": "VGG-16"}
+
+
+def model_title(cfg: dict, scale: str, setting: str) -> str:
+    """figure_title with the model in front, e.g. 'CNN on Fashion-MNIST warm start (...) (quick)'."""
+    run = run_config(cfg, scale, setting, "dense", DENSE_C, 1)
+    return f"{MODEL_NAMES[run['model']]} on {figure_title(cfg, scale, setting)}"
 
 
 def ablation_title(cfg: dict, scale: str, study: str) -> str:

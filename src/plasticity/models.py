@@ -8,6 +8,7 @@ Layers are found by name (`model.hidden`), never by position.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -32,6 +33,17 @@ class MaskedLinear(nn.Module):
     def incoming_magnitude(self) -> torch.Tensor:
         """Mean |incoming weight| of each unit: the Prune score."""
         return self.linear.weight.detach().abs().mean(dim=1)
+
+
+@dataclass
+class WeightLayer:
+    """A layer with a weight (and possibly a bias), as weight rescaling and the norm records see it."""
+
+    name: str
+    module: nn.Module  # Conv2d, Linear or a normalisation layer's affine parameters
+    group: str  # "features" or "classifier" (the head): SWR gives each its own lambda
+    normalises: bool  # a normalisation layer removes any scale its input carries
+    mask: torch.Tensor | None  # unit mask of a masked hidden layer, else None
 
 
 class MaskedNet(nn.Module):
@@ -73,16 +85,60 @@ class MaskedNet(nn.Module):
     def active_units(self) -> int:
         return int(sum(layer.mask.sum().item() for layer in self.hidden.values()))
 
+    def weight_layers(self) -> list[WeightLayer]:
+        """Every layer with weights, in forward order; the classifier is the head, the rest are features."""
+        layers = []
+        for index, module in enumerate(self.trunk if isinstance(self.trunk, nn.Sequential) else []):
+            if isinstance(module, (nn.Conv2d, nn.BatchNorm2d)):
+                normalises = isinstance(module, nn.BatchNorm2d)
+                layers.append(WeightLayer(f"trunk.{index}", module, "features", normalises, None))
+        for name, layer in self.hidden.items():
+            layers.append(WeightLayer(name, layer.linear, "features", False, layer.mask))
+        layers.append(WeightLayer("head", self.head, "classifier", False, None))
+        return layers
+
+
+# VGG-16's conv stack: output channels of each 3x3 conv, "M" a 2x2 max-pool.
+VGG16_LAYERS = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
+
+
+def conv_stack(channels: int, layers: list, kernel: int, padding: int | list[int], batch_norm: bool) -> nn.Sequential:
+    """Conv (bias off before a BatchNorm), [BatchNorm], ReLU per entry of `layers`; "M" is a 2x2 max-pool."""
+    paddings = iter(padding if isinstance(padding, list) else [padding] * len(layers))
+    modules = []
+    for width in layers:
+        if width == "M":
+            modules.append(nn.MaxPool2d(2))
+            continue
+        modules.append(nn.Conv2d(channels, width, kernel, padding=next(paddings), bias=not batch_norm))
+        modules += [nn.BatchNorm2d(width)] if batch_norm else []
+        modules.append(nn.ReLU())
+        channels = width
+    return nn.Sequential(*modules)
+
+
+def flat_size(trunk: nn.Module, input_shape: tuple[int, int, int]) -> int:
+    """Features the trunk gives one input of this shape (the flatten size follows the input)."""
+    training = trunk.training
+    with torch.no_grad():
+        size = trunk.eval()(torch.zeros(1, *input_shape)).numel()  # eval: BatchNorm keeps its statistics
+    trunk.train(training)
+    return size
+
 
 def build_model(kind: str, input_shape: tuple[int, int, int], hidden: tuple[int, ...], classes: int) -> MaskedNet:
-    """The MLP (784 -> H -> H -> 10) or the hybrid ConvNet of PROTOCOL.md section 1."""
+    """The MLP (784 -> H -> H -> 10) or the hybrid ConvNet of PROTOCOL.md section 1, or a model of the SWR
+    study (section 7): `cnn`, `cnn_bn` (BatchNorm after each conv, conv bias off) and `vgg16` (its conv stack;
+    the 4096-4096 classifier is `hidden`, without dropout). `hidden` are the masked FC layers in every model."""
+    channels = input_shape[0]
     if kind == "mlp":
         return MaskedNet(nn.Identity(), math.prod(input_shape), hidden, classes)
     if kind == "convnet":
-        channels, height, width = input_shape
-        trunk = nn.Sequential(
-            nn.Conv2d(channels, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-            nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        )
-        return MaskedNet(trunk, 64 * (height // 4) * (width // 4), hidden, classes)
-    raise ValueError(f"unknown model {kind!r}: expected 'mlp' or 'convnet'")
+        trunk = conv_stack(channels, [32, "M", 64, "M"], 3, 1, batch_norm=False)
+    elif kind in ("cnn", "cnn_bn"):
+        trunk = conv_stack(channels, [16, "M", 16, "M"], 5, [1, 0], batch_norm=kind == "cnn_bn")
+    elif kind == "vgg16":
+        trunk = conv_stack(channels, VGG16_LAYERS, 3, 1, batch_norm=False)
+    else:
+        raise ValueError(f"unknown model {kind!r}: expected 'mlp', 'convnet', 'cnn', 'cnn_bn' or 'vgg16'")
+    return MaskedNet(trunk, flat_size(trunk, input_shape), hidden, classes)

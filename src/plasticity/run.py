@@ -39,21 +39,37 @@ class ProbeConfig:
 
 
 @dataclass(frozen=True)
+class RegularizerConfig:
+    """The weight regulariser that runs beside the unit-edit method (PROTOCOL.md section 7)."""
+
+    kind: str = "none"  # "none" | "l2" | "l2_init" | "shrink_perturb" | "head_reset" | "swr" | "swr_reinit"
+    strength: float = 0.0  # the protocol's lambda; SWR: of the feature extractor
+    head_strength: float = 0.0  # SWR only: lambda of the classifier (the head)
+    scale_inactive: bool = True  # SWR with unit masks: masked-off units' incoming weights are rescaled too
+
+
+@dataclass(frozen=True)
 class RunConfig:
     setting: str
-    method: str  # "dense" | "grow" | "prune"
+    method: str  # "dense" | "grow" | "prune": the unit-edit method
     c: int  # compactness in integer percent; 100 for the dense training run
     seed: int
     dataset: str
     model: str = "mlp"
     hidden: tuple[int, ...] = (256, 256)
-    stream: str = "iid"  # "iid" | "split"
+    stream: str = "iid"  # "iid" | "split" | "warm_start" | "chunks"
     tasks: int = 1  # split streams: one task per cycle, so tasks == cycles
+    warm_fraction: float = 0.5  # warm_start: share of the training data in cycle 1 (cycle 2 trains on all)
+    access: str = "full"  # chunks: "full" trains chunks 1..k in cycle k, "limited" chunk k only
+    val_fraction: float = 0.0  # fixed class-balanced share of the training data held out for validation
     cycles: int = 5
     epochs_per_cycle: int = 20
     batch_size: int = 64
     lr: float = 0.01
-    lr_schedule: str = "constant"  # "constant" | "cosine" (to 0 over all epochs)
+    lr_schedule: str = "constant"  # "constant" | "cosine" (to 0 over all epochs) | "step"
+    lr_milestones: tuple[int, ...] = ()  # step: epochs (0-based) at which the LR is multiplied by lr_gamma
+    lr_gamma: float = 0.1
+    optimizer: str = "sgd"  # "sgd" | "adam"
     momentum: float = 0.0
     weight_decay: float = 0.0
     allocation: str = "neutral"
@@ -65,6 +81,8 @@ class RunConfig:
     prune: PruneConfig = field(default_factory=PruneConfig)
     replay: ReplayConfig = field(default_factory=ReplayConfig)
     probe: ProbeConfig = field(default_factory=ProbeConfig)
+    regularizer: RegularizerConfig = field(default_factory=RegularizerConfig)
+    record_norms: bool = False  # per-epoch Frobenius norm of every weight layer (norms.csv)
     device: str = "auto"  # "auto" | "cpu" | "cuda"
 
     @property
@@ -78,15 +96,18 @@ class RunConfig:
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
         values = dict(values)
-        nested = {"grow": GrowConfig, "prune": PruneConfig, "replay": ReplayConfig, "probe": ProbeConfig}
+        nested = {"grow": GrowConfig, "prune": PruneConfig, "replay": ReplayConfig, "probe": ProbeConfig,
+                  "regularizer": RegularizerConfig}
         for key, kind in nested.items():
             if key in values:
                 values[key] = kind(**values[key])
-        if "hidden" in values:
-            values["hidden"] = tuple(values["hidden"])
+        for key in ("hidden", "lr_milestones"):
+            if key in values:
+                values[key] = tuple(values[key])
         return cls(**values)
 
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
         values["hidden"] = list(self.hidden)
+        values["lr_milestones"] = list(self.lr_milestones)
         return values

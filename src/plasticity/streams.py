@@ -1,4 +1,5 @@
-"""Training streams over in-memory tensors: i.i.d. cycles, class-incremental splits, TinyER replay.
+"""Training streams over in-memory tensors: i.i.d. cycles, class-incremental splits, TinyER replay, and the
+data-change streams of the SWR study (warm start, chunks). A data change is a cycle boundary.
 
 Batches are index tensors into the preloaded training set, sliced with seeded permutations;
 no DataLoader runs on data that already sits in memory.
@@ -36,10 +37,22 @@ def stratified_subset(labels: torch.Tensor, size: int, purpose: str) -> torch.Te
     return torch.sort(torch.cat(picks)).values
 
 
+def validation_split(labels: torch.Tensor, fraction: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """(training, validation) positions in `labels`: a fixed class-balanced `fraction` is held out, disjoint
+    from the rest and the same for every run; fraction 0 holds out nothing."""
+    if fraction == 0:
+        return torch.arange(len(labels)), torch.arange(0)
+    validation = stratified_subset(labels, round(fraction * len(labels)), "validation")
+    training = torch.ones(len(labels), dtype=torch.bool)
+    training[validation] = False
+    return torch.nonzero(training).flatten(), validation
+
+
 def task_classes(cfg: RunConfig, classes: int) -> list[list[int]]:
     """Classes trained in each cycle. Split streams use the fixed class pairs (0,1), (2,3), ...
-    in an order shuffled by the run's seed, so every method sees the same order at that seed."""
-    if cfg.stream == "iid":
+    in an order shuffled by the run's seed, so every method sees the same order at that seed.
+    Every other stream trains all classes in every cycle."""
+    if cfg.stream != "split":
         return [list(range(classes))] * cfg.cycles
     per_task = classes // cfg.tasks
     groups = [list(range(t * per_task, (t + 1) * per_task)) for t in range(cfg.tasks)]
@@ -76,6 +89,22 @@ class ReplayBuffer:
         return pool[torch.randperm(len(pool), generator=self.generator)[:n]]
 
 
+def cycle_indices(cfg: RunConfig, train_y: torch.Tensor, tasks: list[list[int]]) -> list[torch.Tensor]:
+    """Training-set indices of each cycle, sorted. warm_start: a fixed random `warm_fraction` of the data,
+    then all of it; chunks: `cycles` fixed random chunks, cycle k trains chunks 1..k (access "full") or
+    chunk k alone ("limited"). The random draws come from the run's seed, the same for every method."""
+    everything = torch.arange(len(train_y))
+    order = torch.randperm(len(train_y), generator=seeded_generator(cfg.seed, "data-changes"))
+    if cfg.stream == "warm_start":
+        return [torch.sort(order[: round(cfg.warm_fraction * len(order))]).values, everything]
+    if cfg.stream == "chunks":
+        chunks = order.tensor_split(cfg.cycles)
+        if cfg.access == "limited":
+            return [torch.sort(chunk).values for chunk in chunks]
+        return [torch.sort(torch.cat(chunks[: k + 1])).values for k in range(cfg.cycles)]
+    return [torch.nonzero(torch.isin(train_y, torch.tensor(task))).flatten() for task in tasks]
+
+
 class Stream:
     """The task sequence of one run and the mini-batches of each epoch."""
 
@@ -83,13 +112,13 @@ class Stream:
         self.cfg = cfg
         self.train_y = train_y
         self.tasks = task_classes(cfg, classes)
+        self.cycles = cycle_indices(cfg, train_y, self.tasks)
         self.generator = seeded_generator(cfg.seed, "batches")
         replay = cfg.stream == "split" and cfg.replay.enabled
         self.buffer = ReplayBuffer(cfg.replay.per_class, cfg.replay.cap, self.generator) if replay else None
 
     def task_indices(self, cycle: int) -> torch.Tensor:
-        wanted = torch.tensor(self.tasks[cycle])
-        return torch.nonzero(torch.isin(self.train_y, wanted)).flatten()
+        return self.cycles[cycle]
 
     def seen_classes(self, cycle: int) -> list[int]:
         return sorted({c for task in self.tasks[: cycle + 1] for c in task})

@@ -16,36 +16,49 @@ import torch.nn.functional as F
 from plasticity.data import load_dataset
 from plasticity.io import atomic_path, atomic_write_csv
 from plasticity.methods import Method, layer_targets, make_method
+from plasticity.methods.regularizers import make_regularizer
 from plasticity.methods.prune import magnitude_masks
 from plasticity.models import MaskedNet, build_model
 from plasticity.probes import PROBE_COLUMNS, NewbornProbe
 from plasticity.run import RunConfig
-from plasticity.streams import Stream, seed_for, seeded_generator, stratified_subset
+from plasticity.streams import Stream, seed_for, seeded_generator, stratified_subset, validation_split
 
 EVAL_CHUNK = 4096
 
 
 @dataclass
 class Tensors:
-    """A dataset on the run's device, scaled to [0, 1] and normalised per channel with train statistics."""
+    """A dataset on the run's device, scaled to [0, 1] and normalised per channel with train statistics.
+
+    With `val_fraction` > 0 a fixed class-balanced share of the training data is held out as the
+    validation set (never trained on; hyperparameters are selected on it, not on the test set).
+    """
 
     train_x: torch.Tensor
     train_y: torch.Tensor
     test_x: torch.Tensor
     test_y: torch.Tensor
+    val_x: torch.Tensor
+    val_y: torch.Tensor
     classes: int
 
     @classmethod
     def load(cls, cfg: RunConfig, path: str | Path, device: torch.device) -> Tensors:
         raw = load_dataset(path)
-        train = stratified_subset(raw["train_y"], cfg.train_subset, "train-subset")
+        subset = stratified_subset(raw["train_y"], cfg.train_subset, "train-subset")
+        train, val = (subset[positions] for positions in validation_split(raw["train_y"][subset], cfg.val_fraction))
         test = stratified_subset(raw["test_y"], cfg.test_subset, "test-subset")
         train_x = raw["train_x"][train].to(device, torch.float32) / 255
-        test_x = raw["test_x"][test].to(device, torch.float32) / 255
         mean = train_x.mean(dim=(0, 2, 3), keepdim=True)
         std = train_x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
-        return cls((train_x - mean) / std, raw["train_y"][train].to(device),
-                   (test_x - mean) / std, raw["test_y"][test].to(device), int(raw["classes"]))
+
+        def normalised(x: torch.Tensor) -> torch.Tensor:
+            return (x.to(device, torch.float32) / 255 - mean) / std
+
+        return cls(train_x=(train_x - mean) / std, train_y=raw["train_y"][train].to(device),
+                   test_x=normalised(raw["test_x"][test]), test_y=raw["test_y"][test].to(device),
+                   val_x=normalised(raw["train_x"][val]), val_y=raw["train_y"][val].to(device),
+                   classes=int(raw["classes"]))
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
@@ -69,14 +82,16 @@ def init_model(cfg: RunConfig, data: Tensors, purpose: str = "init") -> MaskedNe
 
 
 class Trainer:
-    """Trains one model over the run's stream for cycles x epochs_per_cycle epochs, calling the method's hooks."""
+    """Trains one model over the run's stream for cycles x epochs_per_cycle epochs, calling the hooks of its
+    unit-edit method and of its weight regulariser (both plasticity.methods.Method plug-ins), in that order."""
 
     def __init__(self, cfg: RunConfig, data: Tensors, model: MaskedNet, method: Method, phase: str,
-                 probes: list | None = None):
+                 probes: list | None = None, regularizer: Method | None = None):
         self.cfg = cfg
         self.data = data
         self.model = model
         self.method = method
+        self.regularizer = regularizer or Method()
         self.phase = phase
         self.probes = probes or []
         self.stream = Stream(cfg, data.train_y.cpu(), data.classes)
@@ -85,8 +100,15 @@ class Trainer:
         self.epoch = 0
         self.epoch_rows: list[dict] = []
         self.event_rows: list[dict] = []
+        self.norm_rows: list[dict] = []
+
+    @property
+    def plugins(self) -> tuple[Method, Method]:
+        return self.method, self.regularizer
 
     def new_optimizer(self) -> torch.optim.Optimizer:
+        if self.cfg.optimizer == "adam":
+            return torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
         return torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
                                weight_decay=self.cfg.weight_decay)
 
@@ -105,6 +127,8 @@ class Trainer:
         """The LR schedule runs on the global epoch counter (0-based), across edits and rewinds."""
         if self.cfg.lr_schedule == "cosine":
             return self.cfg.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.cfg.total_epochs))
+        if self.cfg.lr_schedule == "step":
+            return self.cfg.lr * self.cfg.lr_gamma ** sum(epoch >= milestone for milestone in self.cfg.lr_milestones)
         return self.cfg.lr
 
     def sample_batch(self, cycle: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
@@ -114,20 +138,28 @@ class Trainer:
         return self.data.train_x[picks], self.data.train_y[picks]
 
     @torch.no_grad()
-    def test_accuracy(self, cycle: int) -> float:
-        """Accuracy on the pooled test set of the classes seen so far (one shared head)."""
+    def accuracy(self, x: torch.Tensor, y: torch.Tensor, cycle: int) -> float:
+        """Accuracy on the examples of (x, y) of the classes seen so far (one shared head); NaN for none."""
         self.model.eval()
-        seen = torch.tensor(self.stream.seen_classes(cycle), device=self.data.test_y.device)
-        indices = torch.nonzero(torch.isin(self.data.test_y, seen)).flatten()
+        seen = torch.tensor(self.stream.seen_classes(cycle), device=y.device)
+        indices = torch.nonzero(torch.isin(y, seen)).flatten()
         correct = torch.zeros((), device=indices.device)
         for chunk in indices.split(EVAL_CHUNK):
-            correct += (self.model(self.data.test_x[chunk]).argmax(dim=1) == self.data.test_y[chunk]).sum()
+            correct += (self.model(x[chunk]).argmax(dim=1) == y[chunk]).sum()
         self.model.train()
-        return correct.item() / len(indices)
+        return correct.item() / len(indices) if len(indices) else math.nan
+
+    def test_accuracy(self, cycle: int) -> float:
+        return self.accuracy(self.data.test_x, self.data.test_y, cycle)
 
     def train_epoch(self, cycle: int) -> float:
+        """One epoch; returns the mean cross-entropy (without the regulariser's penalty)."""
+        lr = self.lr_at(self.epoch)
         for group in self.optimizer.param_groups:
-            group["lr"] = self.lr_at(self.epoch)
+            group["lr"] = lr
+        if self.epoch > 0 and lr < self.lr_at(self.epoch - 1):
+            for plugin in self.plugins:
+                plugin.on_lr_decay(self)
         device = self.data.train_x.device
         total_loss = torch.zeros((), device=device)
         batches = self.stream.epoch_batches(cycle)
@@ -135,9 +167,10 @@ class Trainer:
             batch = batch.to(device)
             loss = F.cross_entropy(self.model(self.data.train_x[batch]), self.data.train_y[batch])
             self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            (loss + sum(plugin.penalty(self) for plugin in self.plugins)).backward()
             self.optimizer.step()
-            self.method.after_step(self)
+            for plugin in self.plugins:
+                plugin.after_step(self)
             total_loss += loss.detach()
         return total_loss.item() / len(batches)
 
@@ -155,7 +188,9 @@ class Trainer:
         """Train every epoch of every cycle. With `checkpoint`, the whole state is saved there after each
         epoch, and a run that finds a checkpoint of the same config continues after its last epoch."""
         if not self.resume(checkpoint):
-            self.record_events(0, self.method.setup(self))
+            for plugin in self.plugins:
+                self.record_events(0, plugin.setup(self))
+            self.record_norms()
         for epoch in range(self.epoch, self.cfg.total_epochs):
             cycle, epoch_in_cycle = divmod(epoch, self.cfg.epochs_per_cycle)
             if cycle > 0 and epoch_in_cycle == 0:
@@ -171,7 +206,8 @@ class Trainer:
 
     # Everything a resumed run needs besides the model and optimizer tensors: the method, stream and
     # probes are pickled whole, random generators included, so a resumed run repeats the same draws.
-    CHECKPOINT_FIELDS = ("epoch", "epoch_rows", "event_rows", "init_state", "method", "stream", "probes")
+    CHECKPOINT_FIELDS = ("epoch", "epoch_rows", "event_rows", "norm_rows", "init_state", "method", "regularizer",
+                         "stream", "probes")
 
     def save_checkpoint(self, path: Path) -> None:
         state = {name: getattr(self, name) for name in self.CHECKPOINT_FIELDS}
@@ -205,7 +241,8 @@ class Trainer:
         """The method's edit at the boundary before cycle `cycle`, with the probes looking on."""
         for probe in self.probes:
             probe.before_edit(self, cycle)
-        self.record_events(cycle, self.method.on_cycle_boundary(self, cycle))
+        for plugin in self.plugins:
+            self.record_events(cycle, plugin.on_cycle_boundary(self, cycle))
         for probe in self.probes:
             probe.after_edit(self, cycle)
 
@@ -220,14 +257,24 @@ class Trainer:
         units = self.model.active_units()
         self.epoch_rows.append({
             **self.identity(), "epoch": self.epoch, "cycle": cycle + 1,
-            "task": cycle + 1 if cfg.stream == "split" else 1, "test_acc": accuracy, "train_loss": loss,
+            "task": cycle + 1 if cfg.stream == "split" else 1, "test_acc": accuracy,
+            "val_acc": self.accuracy(self.data.val_x, self.data.val_y, cycle), "train_loss": loss,
             "lr": lr, "active_units": units, "cycle_end": cycle_end,
         })
+        self.record_norms()
         print(f"[{cfg.setting}/{cfg.method}/c{cfg.c}/seed{cfg.seed} {self.phase}] epoch {self.epoch}/"
               f"{cfg.total_epochs} cycle {cycle + 1}/{cfg.cycles} acc {accuracy:.4f} loss {loss:.4f} "
               f"units {units} ({time.perf_counter() - started:.1f}s)", file=sys.stderr, flush=True)
         for probe in self.probes:
             probe.after_epoch(self, cycle)
+
+    @torch.no_grad()
+    def record_norms(self) -> None:
+        """With cfg.record_norms, one row per weight layer: its Frobenius norm now (epoch 0: initialisation)."""
+        if self.cfg.record_norms:
+            for layer in self.model.weight_layers():
+                self.norm_rows.append({**self.identity(), "epoch": self.epoch, "layer": layer.name,
+                                       "group": layer.group, "weight_norm": layer.module.weight.norm().item()})
 
 
 def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
@@ -237,21 +284,25 @@ def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
 
 def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, threads: int = 1,
               keep_checkpoint: bool = False) -> None:
-    """Train one (setting, method, c, seed) run; write epochs.csv, events.csv, probe.csv and state.pt to out_dir.
+    """Train one (setting, method, c, seed) run; write epochs.csv, events.csv, probe.csv, norms.csv and state.pt
+    to out_dir.
 
-    probe.csv holds the newborn diagnostics when cfg.probe.enabled, else only its header. The run
-    checkpoints to out_dir/checkpoint.pt after every epoch and resumes from it when rerun.
+    probe.csv holds the newborn diagnostics when cfg.probe.enabled, norms.csv the per-layer weight norms when
+    cfg.record_norms, else only their headers. The run checkpoints to out_dir/checkpoint.pt after every
+    epoch and resumes from it when rerun.
     """
     data = prepare(cfg, dataset_path, threads)
     model = init_model(cfg, data)
     probes = [NewbornProbe(cfg.probe.batch_size, cfg.probe.tau)] if cfg.probe.enabled else []
-    trainer = Trainer(cfg, data, model, make_method(cfg), phase="cycle", probes=probes)
+    trainer = Trainer(cfg, data, model, make_method(cfg), phase="cycle", probes=probes,
+                      regularizer=make_regularizer(cfg))
     out_dir = Path(out_dir)
     checkpoint = out_dir / CHECKPOINT
     trainer.run(checkpoint)
     probe_rows = [row for probe in trainer.probes for row in probe.rows]
     atomic_write_csv(pd.DataFrame(probe_rows, columns=PROBE_COLUMNS), out_dir / "probe.csv")
     atomic_write_csv(pd.DataFrame(trainer.event_rows, columns=EVENT_COLUMNS), out_dir / "events.csv")
+    atomic_write_csv(pd.DataFrame(trainer.norm_rows, columns=NORM_COLUMNS), out_dir / "norms.csv")
     with atomic_path(out_dir / "state.pt") as tmp:
         torch.save({"init_state": trainer.init_state, "final_state": model.state_dict(),
                     "final_masks": model.masks()}, tmp)
@@ -264,6 +315,7 @@ CHECKPOINT = "checkpoint.pt"
 
 EVENT_COLUMNS = ["setting", "method", "c", "seed", "phase", "event", "epoch", "kind", "layer",
                  "n_edited", "active_before", "active_after", "target"]
+NORM_COLUMNS = ["setting", "method", "c", "seed", "phase", "epoch", "layer", "group", "weight_norm"]
 
 
 def ticket_masks(cfg: RunConfig, trained: MaskedNet, source_masks: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -1,17 +1,22 @@
 rule collect:
-    """Tidy tables of a study: every epoch, event and probe row, and one metrics row per (setting, method, c, seed)."""
+    """Tidy tables of a study: every epoch, event, probe and weight-norm row, and one metrics row per
+    (setting, method, c, seed); ticket metrics only for a study with tickets."""
     input:
         epochs=lambda w: run_files(w.scale, run_grid(cfg, w.scale, w.study), "train/epochs.csv")
-        + run_files(w.scale, ticket_grid(cfg, w.scale, w.study), "ticket/epochs.csv"),
+        + (run_files(w.scale, ticket_grid(cfg, w.scale, w.study), "ticket/epochs.csv")
+           if study_plan(cfg, w.scale, w.study)["tickets"] else []),
         events=lambda w: run_files(w.scale, run_grid(cfg, w.scale, w.study), "train/events.csv"),
         probe=lambda w: run_files(w.scale, run_grid(cfg, w.scale, w.study), "train/probe.csv"),
+        norms=lambda w: run_files(w.scale, run_grid(cfg, w.scale, w.study), "train/norms.csv"),
     output:
         epochs="results/{scale}/{study}/epochs.csv",
         events="results/{scale}/{study}/events.csv",
         probe="results/{scale}/{study}/probe.csv",
+        norms="results/{scale}/{study}/norms.csv",
         runs="results/{scale}/{study}/runs.csv",
     params:
         compactness=lambda w: study_plan(cfg, w.scale, w.study)["compactness"],
+        tickets=lambda w: study_plan(cfg, w.scale, w.study)["tickets"],
         runs=lambda w: run_grid(cfg, w.scale, w.study),
     conda:
         "../../envs/analysis.yaml"
@@ -51,3 +56,20 @@ rule ablation_table:
         "../../envs/analysis.yaml"
     script:
         "../scripts/ablation_table.py"
+
+
+rule swr_table:
+    """SWR single-task table: final test accuracy per model, dataset, LR schedule and regulariser at its
+    best-validation lambda, as .csv, .md and .tex."""
+    input:
+        runs=expand("results/{{scale}}/{study}/runs.csv", study=SWR_TABLE_STUDIES),
+    output:
+        table=multiext("figures/{scale}/swr_single_task", ".csv", ".md", ".tex"),
+    params:
+        caption=lambda w: f"Soft Weight Rescaling, single task ({w.scale} scale): final test accuracy per model, "
+        "dataset and LR schedule, each regulariser at the lambda with the best mean final validation accuracy "
+        "(held-out training data); mean ± 95% CI over seeds, in %.",
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/swr_table.py"

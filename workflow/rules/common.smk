@@ -1,6 +1,9 @@
 # Names, paths and run configs shared by the rules. All run logic lives in plasticity.config.
 
-from plasticity.config import ablation_title, figure_title, run_config, run_dir, run_grid, study_plan, ticket_grid, trained_c
+import re
+
+from plasticity.config import (ablation_title, figure_title, model_title, run_config, run_dir, run_grid, study_plan,
+                               ticket_grid, trained_c)
 
 # The folders of one run as wildcard patterns, from the same run_dir that names concrete runs.
 RUN_DIR = run_dir({field: f"{{{field}}}" for field in ("setting", "method", "c", "seed")})
@@ -11,7 +14,7 @@ LOG = f"logs/{{scale}}/{RUN_DIR}"
 wildcard_constraints:
     scale="|".join(cfg["scales"]),
     study="|".join(cfg["studies"]),
-    setting="|".join(cfg["settings"]),
+    setting="|".join(map(re.escape, cfg["settings"])),  # regularised variants have dots: swr_..-l2-0.01
     dataset="|".join(cfg["data"]["datasets"]),
     method="|".join(sorted({m for study in cfg["studies"].values() for m in study["methods"]})),
     c=r"\d+",
@@ -56,7 +59,12 @@ COMPARISON_STUDIES = {"mlp": "MLP", "convnet": "ConvNet"}  # study -> label in c
 DIAGNOSTIC_STUDIES = ["convnet"]
 SETTING_DIAGNOSTICS = ["birth_parity", "post_birth", "taa_vs_parity", "geometry"]
 # Figures across the settings of an ablation study (kinds of workflow/scripts/diagnostic_figures.py).
-ABLATION_FIGURES = {"heuristics": ["heuristic"], "cycles": ["cycles", "age"]}
+ABLATION_FIGURES = {"heuristics": ["heuristic"], "cycles": ["cycles", "age"], "swr_grow": ["parity"]}
+# SWR studies and the figures of each of their settings (workflow/scripts/swr_figure.py); the single-task
+# table reads SWR_TABLE_STUDIES.
+SWR_FIGURES = {"swr_single": ["norms"], "swr_decay": ["norms"], "swr_warm": ["accuracy", "norms"],
+               "swr_continual": ["accuracy", "norms"]}
+SWR_TABLE_STUDIES = ["swr_single", "swr_decay"]
 ABLATION_TABLE_CAPTIONS = {
     "heuristics": "Grow selection heuristics ({scale} scale): activation- vs gradient-based selection of the units "
     "to grow, per dataset and compactness c; mean ± 95% CI over seeds in %, Welch p (activation vs gradient).",
@@ -79,4 +87,8 @@ def study_targets(scale: str) -> list[str]:
     for study, kinds in ABLATION_FIGURES.items():
         targets += expand(rules.ablation_figure.output, scale=scale, study=study, kind=kinds)
     targets += expand(rules.ablation_table.output, scale=scale, study=["heuristics", "allocation"])
+    for study, kinds in SWR_FIGURES.items():
+        settings = study_plan(cfg, scale, study)["base_settings"]
+        targets += expand(rules.swr_figure.output, scale=scale, study=study, setting=settings, kind=kinds)
+    targets += expand(rules.swr_table.output, scale=scale)
     return targets

@@ -58,3 +58,24 @@ rule ablation_figure:
         "../../envs/analysis.yaml"
     script:
         "../scripts/diagnostic_figures.py"
+
+
+rule swr_figure:
+    """One setting of an SWR study: test accuracy (accuracy) or per-layer weight norms (norms) over training."""
+    input:
+        epochs="results/{scale}/{study}/epochs.csv",
+        norms="results/{scale}/{study}/norms.csv",
+        runs="results/{scale}/{study}/runs.csv",
+    output:
+        pdf="figures/{scale}/{study}_{setting}_{kind}.pdf",
+        png=report("figures/{scale}/{study}_{setting}_{kind}.png", caption="../report/swr_figure.rst",
+                   category="{study}", subcategory="{scale}"),
+    wildcard_constraints:
+        study="|".join(SWR_FIGURES),
+        kind="accuracy|norms",
+    params:
+        title=lambda w: model_title(cfg, w.scale, w.setting),
+    conda:
+        "../../envs/analysis.yaml"
+    script:
+        "../scripts/swr_figure.py"

@@ -1,5 +1,6 @@
 rule train:
-    """One training run (setting x method x c x seed): per-epoch accuracy, edit events, initial and final state."""
+    """One training run (setting x method x c x seed): per-epoch accuracy, edit events, probe and weight-norm
+    rows, initial and final state."""
     input:
         dataset=dataset_file,
     output:
@@ -7,6 +8,7 @@ rule train:
         events=f"{RUN}/train/events.csv",
         state=f"{RUN}/train/state.pt",
         probe=f"{RUN}/train/probe.csv",
+        norms=f"{RUN}/train/norms.csv",
     params:
         run=run_of,
     log:

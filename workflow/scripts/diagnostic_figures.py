@@ -15,6 +15,7 @@ from plasticity.plots.diagnostics import (
     heuristic_figure,
     parity_geometry_figure,
     post_birth_figure,
+    swr_grow_figure,
     taa_vs_parity_figure,
 )
 
@@ -32,6 +33,7 @@ FIGURES = {
     "heuristic": heuristic_figure,
     "cycles": lambda probe, runs, title: cycles_figure(runs, title),
     "age": age_figure,
+    "parity": swr_grow_figure,
 }
 
 probe = read_tables(snakemake.input.probe)

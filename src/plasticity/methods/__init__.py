@@ -1,7 +1,17 @@
 """Methods are plug-ins of the one training loop in plasticity.train.
 
-A method overrides a few hooks; each returns the edit events it made (one dict per layer) so the
-loop can record them. Dense is the base class itself: it never edits its masks.
+A run has two plug-ins: its unit-edit method (Dense, Grow, Prune) and its weight regulariser
+(plasticity.methods.regularizers: none, L2, L2-Init, Shrink & Perturb, head reset, SWR). Both subclass
+Method and override a few of its hooks; the loop calls each hook on the method, then on the regulariser:
+
+- setup: once before training; on_cycle_boundary: before each cycle after the first (a data change).
+  Both return the edit events they made (one dict per layer) so the loop can record them.
+- penalty: a term added to the loss of every mini-batch (L2, L2-Init).
+- after_step: after every optimizer step (SWR's rescaling).
+- on_lr_decay: at the start of an epoch whose learning rate is lower than the previous epoch's
+  (SWR + re-init resets its reference norms there).
+
+Dense is the base class itself: it never edits its masks; as a regulariser it is "none" (vanilla).
 """
 
 from __future__ import annotations
@@ -11,6 +21,8 @@ from typing import TYPE_CHECKING
 from plasticity.masks import allocation_biases, unit_targets
 
 if TYPE_CHECKING:
+    import torch
+
     from plasticity.models import MaskedNet
     from plasticity.run import RunConfig
     from plasticity.train import Trainer
@@ -26,7 +38,13 @@ class Method:
         """Called before cycle `cycle` (1-based boundary index: 1 .. cycles-1) starts."""
         return []
 
+    def penalty(self, trainer: Trainer) -> torch.Tensor | float:
+        return 0.0
+
     def after_step(self, trainer: Trainer) -> None:
+        pass
+
+    def on_lr_decay(self, trainer: Trainer) -> None:
         pass
 
 

@@ -26,13 +26,14 @@ from plasticity.diagnostics import (
     prune_parity,
 )
 from plasticity.metrics import RUN_KEY
-from plasticity.plots import METHOD_COLORS
-from plasticity.stats import mean_ci, spearman
+from plasticity.plots import METHOD_COLORS, mean_ci_line
+from plasticity.stats import spearman
 from plasticity.tables import METRIC_LABELS, method_label
 
 # The rest of the Okabe-Ito palette, for methods without a colour of their own (interventions).
 EXTRA_COLORS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442", "#999999"]
 SELECTOR_COLORS = {"activation": METHOD_COLORS["grow"], "gradient": "#009E73"}
+SWR_GROW_COLORS = {"none": METHOD_COLORS["grow"], "swr": "#009E73"}
 SIGNAL_LABELS = {"act": "activity (forward)", "grad": "gradient (backward)"}
 SIGNAL_STYLES = {"act": {"linestyle": "-", "marker": "o"}, "grad": {"linestyle": "--", "marker": "s"}}
 EVENT_STYLES = {  # the cohorts A / B an event compares, and the snapshot they are read at
@@ -58,20 +59,6 @@ def _sequential_colors(values) -> dict:
 def _seed_means(table: pd.DataFrame, by: list[str], column: str) -> pd.DataFrame:
     """Each seed's mean of `column` over everything not in `by` (events, compactness levels, ages)."""
     return table.groupby(by + ["seed"], as_index=False)[column].mean()
-
-
-def _mean_ci_line(ax: Axes, per_seed: pd.DataFrame, x: str, y: str, *, band: bool = True, offset: float = 0.0,
-                  **style) -> None:
-    """Mean ± 95% CI over the rows (seeds) at each x, as a line with a band or with error bars."""
-    levels = sorted(per_seed[x].unique())
-    means, cis = map(np.array, zip(*(mean_ci(per_seed.loc[per_seed[x] == level, y].to_numpy()) for level in levels)))
-    cis = np.nan_to_num(cis)
-    xs = np.asarray(levels, dtype=float) + offset
-    if band:
-        ax.plot(xs, means, markersize=4, linewidth=1.4, **style)
-        ax.fill_between(xs, means - cis, means + cis, color=style["color"], alpha=0.15, linewidth=0)
-    else:
-        ax.errorbar(xs, means, yerr=cis, markersize=4, linewidth=1.4, capsize=2.5, **style)
 
 
 def _offsets(n_series: int) -> np.ndarray:
@@ -136,8 +123,8 @@ def birth_parity_figure(probe: pd.DataFrame, title: str) -> Figure:
         for (kind, method, signal), offset in zip(series, _offsets(len(series))):
             table = kinds[kind]
             rows = table[(table["method"] == method) & (table["c"] == c)]
-            _mean_ci_line(ax, rows, "event", f"log_{signal}_parity", band=False, offset=offset, color=colors[method],
-                          linestyle=SIGNAL_STYLES[signal]["linestyle"], marker=EVENT_STYLES[kind]["marker"])
+            mean_ci_line(ax, rows, "event", f"log_{signal}_parity", band=False, offset=offset, color=colors[method],
+                         linestyle=SIGNAL_STYLES[signal]["linestyle"], marker=EVENT_STYLES[kind]["marker"])
         ax.set_title(f"c = {c}% kept", loc="left", fontsize=11)
         _event_axis(ax, events)
         _style_axes(ax, "Cycle boundary (edit event)", "log-parity ln(A / B)  (0: parity)" if c == levels[0] else "")
@@ -167,7 +154,7 @@ def post_birth_figure(probe: pd.DataFrame, title: str, method: str = "grow") -> 
             _reference_line(ax, 0.0)
             for event, color in colors.items():
                 rows = curves[(curves["c"] == c) & (curves["event"] == event)]
-                _mean_ci_line(ax, rows, "age", f"log_{signal}_parity", color=color, marker="o")
+                mean_ci_line(ax, rows, "age", f"log_{signal}_parity", color=color, marker="o")
             ylabel = f"{SIGNAL_LABELS[signal].capitalize()}: log-ratio\nln(newborn / incumbent)  (0: parity)"
             _style_axes(ax, "", ylabel if c == levels[0] else "")
             if row == 1:
@@ -243,35 +230,48 @@ def parity_geometry_figure(probe: pd.DataFrame, title: str) -> Figure:
 
 def heuristic_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str) -> Figure:
     """Grow with the activation vs the gradient selector: birth log-parity per event and grad log-ratio vs age."""
-    _require_one(runs, "dataset", "heuristic_figure")
-    selectors = runs[RUN_KEY + ["selector"]]
-    births = _layer_mean(birth_parity(probe)).merge(selectors, on=RUN_KEY, validate="many_to_one")
-    curves = post_birth_curves(probe).merge(selectors, on=RUN_KEY, validate="many_to_one")
+    labels = {selector: f"{selector} selector" for selector in SELECTORS}
+    return grow_variants_figure(probe, runs, title, "selector", SELECTOR_COLORS, labels, "Grow selection heuristic")
+
+
+def swr_grow_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str) -> Figure:
+    """Grow with and without Soft Weight Rescaling: does SWR change the newborns' gradient parity?"""
+    labels = {"none": "Grow", "swr": "Grow + SWR"}
+    return grow_variants_figure(probe, runs, title, "regularizer", SWR_GROW_COLORS, labels, "Grow with and without SWR")
+
+
+def grow_variants_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str, column: str, colors: dict[str, str],
+                         labels: dict[str, str], what: str) -> Figure:
+    """Variants of Grow told apart by a runs-table column (one colour each): birth log-parity per event and
+    gradient log-ratio against newborn age."""
+    _require_one(runs, "dataset", "grow_variants_figure")
+    variants = runs[RUN_KEY + [column]]
+    births = _layer_mean(birth_parity(probe)).merge(variants, on=RUN_KEY, validate="many_to_one")
+    curves = post_birth_curves(probe).merge(variants, on=RUN_KEY, validate="many_to_one")
     births, curves = births[births["method"] == "grow"], curves[curves["method"] == "grow"]
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.4), layout="constrained")
     _reference_line(left, 0.0)
-    series = [(selector, signal) for selector in SELECTORS for signal in SIGNAL_STYLES]
-    for (selector, signal), offset in zip(series, _offsets(len(series))):
-        per_seed = _seed_means(births[births["selector"] == selector], ["event"], f"log_{signal}_parity")
-        _mean_ci_line(left, per_seed, "event", f"log_{signal}_parity", band=False, offset=offset,
-                      color=SELECTOR_COLORS[selector], **SIGNAL_STYLES[signal])
+    series = [(variant, signal) for variant in colors for signal in SIGNAL_STYLES]
+    for (variant, signal), offset in zip(series, _offsets(len(series))):
+        per_seed = _seed_means(births[births[column] == variant], ["event"], f"log_{signal}_parity")
+        mean_ci_line(left, per_seed, "event", f"log_{signal}_parity", band=False, offset=offset,
+                     color=colors[variant], **SIGNAL_STYLES[signal])
     left.set_title("(a) Birth parity at Post", loc="left", fontsize=11)
     _event_axis(left, births["event"].unique())
     _style_axes(left, "Cycle boundary (birth event)", "log-parity ln(newborn / incumbent)")
 
     _reference_line(right, 0.0)
-    for selector in SELECTORS:
-        per_seed = _seed_means(curves[curves["selector"] == selector], ["age"], "log_grad_parity")
-        _mean_ci_line(right, per_seed, "age", "log_grad_parity", color=SELECTOR_COLORS[selector],
-                      **SIGNAL_STYLES["grad"])
+    for variant in colors:
+        per_seed = _seed_means(curves[curves[column] == variant], ["age"], "log_grad_parity")
+        mean_ci_line(right, per_seed, "age", "log_grad_parity", color=colors[variant], **SIGNAL_STYLES["grad"])
     right.set_title("(b) Post-birth gradient log-ratio (mean over events)", loc="left", fontsize=11)
     _style_axes(right, "", "Gradient: ln(newborn / incumbent)  (0: parity)")
     _age_axis(right)
 
-    handles = [Patch(color=color, label=f"{selector} selector") for selector, color in SELECTOR_COLORS.items()]
+    handles = [Patch(color=color, label=labels[variant]) for variant, color in colors.items()]
     fig.legend(handles=handles + _signal_handles(), loc="outside right center", frameon=False, fontsize=9)
-    _suptitle(fig, title, "Grow selection heuristic, layer mean, seeds averaged over c", births)
+    _suptitle(fig, title, f"{what}, layer mean, seeds averaged over c", births)
     return fig
 
 
@@ -287,7 +287,7 @@ def cycles_figure(runs: pd.DataFrame, title: str) -> Figure:
         for method, color in colors.items():
             per_seed = _seed_means(runs[runs["method"] == method], ["cycles"], metric)
             per_seed[metric] *= 100
-            _mean_ci_line(ax, per_seed, "cycles", metric, band=False, color=color, marker="o")
+            mean_ci_line(ax, per_seed, "cycles", metric, band=False, color=color, marker="o")
         ax.set_xticks(sorted(runs["cycles"].unique()))
         ax.set_title(METRIC_LABELS[metric], loc="left", fontsize=11)
         _style_axes(ax, "Number of cycles K (total epochs fixed)", f"{METRIC_LABELS[metric]} (%)")
@@ -305,16 +305,17 @@ def age_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str, method: str 
     curves = curves[curves["method"] == method]
     colors = _sequential_colors(curves["cycles"].unique())
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.6), layout="constrained")
+    fig, ax = plt.subplots(figsize=(8.5, 4.8), layout="constrained")
     _reference_line(ax, 0.0)
     for cycles, color in colors.items():
         per_seed = _seed_means(curves[curves["cycles"] == cycles], ["age"], "log_grad_parity")
-        _mean_ci_line(ax, per_seed, "age", "log_grad_parity", color=color, marker="o")
+        mean_ci_line(ax, per_seed, "age", "log_grad_parity", color=color, marker="o")
     _style_axes(ax, "", "Gradient: ln(newborn / incumbent)  (0: parity)")
     _age_axis(ax)
 
     handles = [Line2D([], [], color=color, marker="o", label=f"K = {cycles} cycles")
                for cycles, color in colors.items()]
-    fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=9)
-    _suptitle(fig, title, f"{method_label(method)} newborn gradient log-ratio by K, averaged over events and c", curves)
+    ax.legend(handles=handles, loc="best", frameon=False, fontsize=9)
+    ax.set_title("mean over birth events and compactness levels", loc="left", fontsize=10)
+    _suptitle(fig, title, f"{method_label(method)} newborn gradient log-ratio by K", curves)
     return fig
