@@ -1,9 +1,10 @@
-"""Atomic file writes: a reader (or an interrupted Snakemake job) never sees a half-written output."""
+"""Atomic file writes (a reader, or an interrupted Snakemake job, never sees a half-written output) and job logs."""
 
 from __future__ import annotations
 
 import os
-from contextlib import contextmanager
+import traceback
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Iterator
 
@@ -31,3 +32,14 @@ def atomic_write_csv(df: pd.DataFrame, path: str | Path) -> None:
 def atomic_write_text(text: str, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+@contextmanager
+def job_log(path: str | Path) -> Iterator[None]:
+    """Send stdout, stderr and the traceback of a failure to a job's log file (not only to the cluster's)."""
+    with open(path, "w") as log, redirect_stdout(log), redirect_stderr(log):
+        try:
+            yield
+        except BaseException:
+            traceback.print_exc()
+            raise

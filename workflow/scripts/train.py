@@ -1,13 +1,13 @@
 """Snakemake entry point of rule train: one training run, its outputs written to the train/ folder."""
 
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from plasticity.config import load_config
+from plasticity.io import job_log
 from plasticity.run import RunConfig
 from plasticity.train import train_run
 
-with open(snakemake.log[0], "w") as log, redirect_stdout(log), redirect_stderr(log):  # noqa: F821
+with job_log(snakemake.log[0]):  # noqa: F821
     train_run(
         RunConfig.from_dict(snakemake.params.run),  # noqa: F821 (injected by Snakemake)
         dataset_path=snakemake.input.dataset,  # noqa: F821
