@@ -28,14 +28,17 @@ def save_figure(fig: Figure, *paths: str | Path) -> None:
 
 
 def mean_ci_line(ax: Axes, per_seed: pd.DataFrame, x: str, y: str, *, band: bool = True, offset: float = 0.0,
-                 **style) -> None:
-    """Mean ± 95% CI over the rows (seeds) at each x, as a line with a band or with error bars."""
+                 limits: tuple[float, float] = (-np.inf, np.inf), **style) -> None:
+    """Mean ± 95% CI over the rows (seeds) at each x, as a line with a band or with error bars.
+
+    `limits` clips the band to the values the quantity can take (a t-interval of 3 accuracies can reach below 0%)."""
     levels = sorted(per_seed[x].unique())
     means, cis = map(np.array, zip(*(mean_ci(per_seed.loc[per_seed[x] == level, y].to_numpy()) for level in levels)))
     cis = np.nan_to_num(cis)
     xs = np.asarray(levels, dtype=float) + offset
     if band:
         ax.plot(xs, means, markersize=4, linewidth=1.4, **style)
-        ax.fill_between(xs, means - cis, means + cis, color=style["color"], alpha=0.15, linewidth=0)
+        ax.fill_between(xs, np.clip(means - cis, *limits), np.clip(means + cis, *limits), color=style["color"],
+                        alpha=0.15, linewidth=0)
     else:
         ax.errorbar(xs, means, yerr=cis, markersize=4, linewidth=1.4, capsize=2.5, **style)

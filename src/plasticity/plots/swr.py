@@ -60,11 +60,11 @@ def _style(ax: Axes, xlabel: str, ylabel: str) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def _lines(ax: Axes, table: pd.DataFrame, y: str) -> None:
+def _lines(ax: Axes, table: pd.DataFrame, y: str, limits: tuple[float, float]) -> None:
     for kind, style in REGULARIZER_STYLES.items():
         rows = table[table["regularizer"] == kind]
         if len(rows):
-            mean_ci_line(ax, rows, "epoch", y, label=rows["label"].iloc[0], **style)
+            mean_ci_line(ax, rows, "epoch", y, label=rows["label"].iloc[0], limits=limits, **style)
 
 
 def accuracy_curves_figure(epochs: pd.DataFrame, runs: pd.DataFrame, title: str) -> Figure:
@@ -72,7 +72,7 @@ def accuracy_curves_figure(epochs: pd.DataFrame, runs: pd.DataFrame, title: str)
     table = _selected(epochs[epochs["phase"] == "cycle"], runs, "accuracy_curves_figure")
     table = table.assign(test_acc=100 * table["test_acc"])
     fig, ax = plt.subplots(figsize=(8, 4.6), layout="constrained")
-    _lines(ax, table, "test_acc")
+    _lines(ax, table, "test_acc", limits=(0, 100))
     _data_changes(ax, table)
     _style(ax, "Epoch", "Test accuracy (%)")
     fig.legend(loc="outside right center", frameon=False, fontsize=9)
@@ -91,7 +91,7 @@ def weight_norms_figure(norms: pd.DataFrame, epochs: pd.DataFrame, runs: pd.Data
     fig, axes = plt.subplots(rows, columns, figsize=(3.6 * columns, 3.2 * rows + 1), layout="constrained",
                              squeeze=False)
     for ax, layer in zip(axes.flat, layers):
-        _lines(ax, table[table["layer"] == layer], "weight_norm")
+        _lines(ax, table[table["layer"] == layer], "weight_norm", limits=(0, float("inf")))
         _data_changes(ax, epochs)
         ax.set_title(layer, loc="left", fontsize=11)
         _style(ax, "Epoch", "‖W‖_F" if ax in axes[:, 0] else "")
