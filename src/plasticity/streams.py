@@ -93,16 +93,15 @@ def cycle_indices(cfg: RunConfig, train_y: torch.Tensor, tasks: list[list[int]])
     """Training-set indices of each cycle, sorted. warm_start: a fixed random `warm_fraction` of the data,
     then all of it; chunks: `cycles` fixed random chunks, cycle k trains chunks 1..k (access "full") or
     chunk k alone ("limited"). The random draws come from the run's seed, the same for every method."""
-    everything = torch.arange(len(train_y))
+    if cfg.stream not in ("warm_start", "chunks"):
+        return [torch.nonzero(torch.isin(train_y, torch.tensor(task))).flatten() for task in tasks]
     order = torch.randperm(len(train_y), generator=seeded_generator(cfg.seed, "data-changes"))
     if cfg.stream == "warm_start":
-        return [torch.sort(order[: round(cfg.warm_fraction * len(order))]).values, everything]
-    if cfg.stream == "chunks":
-        chunks = order.tensor_split(cfg.cycles)
-        if cfg.access == "limited":
-            return [torch.sort(chunk).values for chunk in chunks]
-        return [torch.sort(torch.cat(chunks[: k + 1])).values for k in range(cfg.cycles)]
-    return [torch.nonzero(torch.isin(train_y, torch.tensor(task))).flatten() for task in tasks]
+        return [torch.sort(order[: round(cfg.warm_fraction * len(order))]).values, torch.arange(len(train_y))]
+    chunks = order.tensor_split(cfg.cycles)
+    if cfg.access == "limited":
+        return [torch.sort(chunk).values for chunk in chunks]
+    return [torch.sort(torch.cat(chunks[: k + 1])).values for k in range(cfg.cycles)]
 
 
 class Stream:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from plasticity.config import DATASET_NAMES, MODEL_NAMES
 from plasticity.stats import summarise
-from plasticity.tables import format_percent
+from plasticity.tables import percent_cells
 
 REGULARIZER_LABELS = {"none": "Vanilla", "l2": "L2", "l2_init": "L2-Init", "shrink_perturb": "Shrink & Perturb",
                       "head_reset": "Head reset", "swr": "SWR", "swr_reinit": "SWR + re-init"}
@@ -40,7 +40,7 @@ def single_task_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     tidy = summarise(selected, ["cycle_acc"], by=("base_setting", "model", "dataset", "lr_schedule", "regularizer",
                                                   "setting", "strength", "head_strength"))
     tidy = tidy.rename(columns={"setting": "selected_setting"}).drop(columns="metric")
-    cells = tidy.assign(cell=[format_percent(m, ci) for m, ci in zip(tidy["mean"], tidy["ci"])])
+    cells = tidy.assign(cell=percent_cells(tidy))
     formatted = cells.pivot(index=["model", "dataset", "lr_schedule"], columns="regularizer", values="cell")
     formatted = formatted[[kind for kind in REGULARIZER_LABELS if kind in formatted.columns]]
     formatted = formatted.rename(columns=REGULARIZER_LABELS).reset_index().fillna("")
