@@ -11,6 +11,7 @@ import torch
 
 from cifar_files import CIFAR, cifar_spec, make_cifar_batches, write_cifar_archive
 from idx_files import idx_gz_bytes, make_idx_tensors, write_idx_dataset
+from tiny_imagenet_files import ARCHIVE, ROOT, decoded, tiny_imagenet_spec, write_tiny_imagenet_archive
 from plasticity.data import DatasetFileError, DatasetUnavailable, load_dataset, make_synthetic, prepare_dataset
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -180,6 +181,55 @@ def test_cifar_member_that_is_not_a_batch_pickle_is_a_clear_error(tmp_path):
     with pytest.raises(DatasetFileError, match=r"cifar-100-python.tar.gz, member cifar-100-python/meta: "
                                                r"not a CIFAR batch \(KeyError"):
         prepare_dataset("cifar100", spec, tmp_path / "raw", tmp_path / "out.pt")
+
+
+WNIDS = ["n02", "n01", "n03"]  # wnids.txt is not sorted; class k is the k-th wnid in sorted order
+
+
+def test_tiny_imagenet_archive_is_verified_decoded_and_labelled(tmp_path):
+    mirror, raw_dir, out = tmp_path / "mirror", tmp_path / "raw", tmp_path / "data" / "tiny.pt"
+    md5s, members = write_tiny_imagenet_archive(mirror, WNIDS, train_per_class=4, val_per_class=2)
+
+    prepare_dataset("tinyimagenet", tiny_imagenet_spec(md5s, [mirror]), raw_dir, out)
+
+    dataset = load_dataset(out)
+    assert dataset["classes"] == 3
+    assert dataset["train_x"].shape == (12, 3, 64, 64) and dataset["test_x"].shape == (6, 3, 64, 64)
+    assert dataset["train_x"].dtype == torch.uint8 and dataset["test_y"].dtype == torch.int64
+    label_of = {wnid: label for label, wnid in enumerate(sorted(WNIDS))}
+    for split in ("train", "test"):  # test: the labelled validation images, in annotation order
+        assert dataset[f"{split}_y"].tolist() == [label_of[wnid] for _, wnid in members[split]]
+        for image, (member, _) in zip(dataset[f"{split}_x"], members[split]):
+            assert torch.equal(image, torch.from_numpy(decoded(mirror / ARCHIVE, member).copy()))
+    grey = members["train"].index((f"{ROOT}/train/n01/images/n01_1.JPEG", "n01"))
+    assert torch.equal(dataset["train_x"][grey][0], dataset["train_x"][grey][2])  # greyscale became RGB
+    assert sorted(p.name for p in raw_dir.iterdir()) == [ARCHIVE]
+
+
+@pytest.mark.parametrize("broken, message", [
+    ({"omit": (f"{ROOT}/val/val_annotations.txt",)}, r"member tiny-imagenet-200/val/val_annotations.txt: no such file"),
+    ({"replace": {f"{ROOT}/train/n03/images/n03_2.JPEG": b"not a jpeg"}},
+     r"member tiny-imagenet-200/train/n03/images/n03_2.JPEG: not a readable JPEG"),
+    ({"replace": {f"{ROOT}/val/val_annotations.txt": b"val_0.JPEG\tn99\t0\t0\t1\t1\n"}},
+     r"val_annotations.txt: class 'n99' is not in tiny-imagenet-200/wnids.txt"),
+])
+def test_broken_tiny_imagenet_archive_is_a_clear_error(tmp_path, broken, message):
+    md5s, _ = write_tiny_imagenet_archive(tmp_path / "mirror", WNIDS, train_per_class=3, val_per_class=1, **broken)
+
+    with pytest.raises(DatasetFileError, match=message):
+        prepare_dataset("tinyimagenet", tiny_imagenet_spec(md5s, [tmp_path / "mirror"]), tmp_path / "raw",
+                        tmp_path / "out.pt")
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_tiny_imagenet_without_a_valid_archive_says_where_to_put_it(tmp_path):
+    expected, _ = write_tiny_imagenet_archive(tmp_path / "other", WNIDS, train_per_class=1, val_per_class=1, seed=1)
+    write_tiny_imagenet_archive(tmp_path / "mirror", WNIDS, train_per_class=1, val_per_class=1, seed=2)
+
+    with pytest.raises(DatasetUnavailable, match=rf"(?s){ARCHIVE}  MD5 {expected[ARCHIVE]}.*"
+                                                  r"data\.datasets\.tinyimagenet\.mirrors"):
+        prepare_dataset("tinyimagenet", tiny_imagenet_spec(expected, [tmp_path / "mirror"]), tmp_path / "raw",
+                        tmp_path / "out.pt")
 
 
 def test_synthetic_data_is_deterministic_with_requested_shapes(tmp_path):

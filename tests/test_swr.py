@@ -50,9 +50,21 @@ def perturb(model: nn.Module, generator: torch.Generator, scale: float = 0.5) ->
         parameter.add_(scale * torch.randn(parameter.shape, generator=generator) * parameter.abs().mean())
 
 
-@pytest.mark.parametrize("model", ["cnn", "cnn_bn", "mlp"])
-def test_one_swr_step_scales_the_logits_and_keeps_the_predicted_classes(model, synthetic_dataset):
-    trainer = trainer_for(swr(0.5, 0.3, model=model, hidden=(24,)), synthetic_dataset)
+@pytest.fixture(scope="module")
+def rgb32_dataset(tmp_path_factory) -> Path:
+    """CIFAR-shaped synthetic images: VGG-16's five max-pools need at least 32 x 32 pixels."""
+    from plasticity.data import prepare_dataset
+
+    folder = tmp_path_factory.mktemp("rgb32")
+    spec = {"source": "synthetic", "classes": 10, "train_size": 64, "test_size": 128, "seed": 0, "shape": [3, 32, 32]}
+    prepare_dataset("synthetic", spec, folder / "raw", folder / "rgb32.pt")
+    return folder / "rgb32.pt"
+
+
+@pytest.mark.parametrize("model, dataset", [("cnn", "synthetic_dataset"), ("cnn_bn", "synthetic_dataset"),
+                                            ("mlp", "synthetic_dataset"), ("vgg16", "rgb32_dataset")])
+def test_one_swr_step_scales_the_logits_and_keeps_the_predicted_classes(model, dataset, request):
+    trainer = trainer_for(swr(0.5, 0.3, model=model, hidden=(24,)), request.getfixturevalue(dataset))
     trainer.regularizer.setup(trainer)
     perturb(trainer.model, torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -259,4 +271,8 @@ def test_each_regularizer_grid_point_is_a_setting_that_keeps_its_base_scale_over
     # vanilla is the base setting itself, so SWR + Grow shares its Grow runs with the ConvNet studies
     grow = {run["setting"] for run in run_grid(cfg, "paper", "swr_grow")}
     assert grow == {"cifar100_iid", "cifar100_iid-swr-0.01-0.01"}
-    assert len(run_grid(cfg, "paper", "swr_single")) == 4 * (1 + 5 + 5 + 25) * 5
+    # MNIST MLP, CIFAR-10 CNN and CNN-BN, CIFAR-100 and TinyImageNet VGG-16; vanilla + L2, L2-Init, SWR grids
+    single = run_grid(cfg, "paper", "swr_single")
+    assert len(single) == 5 * (1 + 5 + 5 + 25) * 5
+    assert {(run["dataset"], run["model"]) for run in single} == {
+        ("mnist", "mlp"), ("cifar10", "cnn"), ("cifar10", "cnn_bn"), ("cifar100", "vgg16"), ("tinyimagenet", "vgg16")}

@@ -262,7 +262,7 @@ def run_dir(run: dict) -> str:
 
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
-                 "synthetic": "synthetic data"}
+                 "tinyimagenet": "TinyImageNet", "synthetic": "synthetic data"}
 
 
 def figure_title(cfg: dict, scale: str, setting: str) -> str:

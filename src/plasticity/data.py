@@ -1,6 +1,7 @@
 """Datasets as preloaded uint8 tensors: prepared once per scale (verified, copied or downloaded,
 parsed) into one .pt file, then loaded whole by every run. Sources: "idx" (MNIST, Fashion-MNIST),
-"cifar" (the python-version CIFAR-10/100 archives) and "synthetic".
+"cifar" (the python-version CIFAR-10/100 archives), "tiny_imagenet" (the tiny-imagenet-200.zip of JPEGs)
+and "synthetic".
 
 The dataset file is a dict {"name", "train_x", "train_y", "test_x", "test_y", "classes"} with
 uint8 images [N, C, H, W] and int64 labels [N]; normalisation is left to the training code.
@@ -8,8 +9,10 @@ uint8 images [N, C, H, W] and int64 labels [N]; normalisation is left to the tra
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
+import io
 import math
 import os
 import pickle
@@ -17,8 +20,11 @@ import shutil
 import sys
 import tarfile
 import tempfile
+import zipfile
 import zlib
 from pathlib import Path
+
+import numpy as np
 import torch
 
 from plasticity.io import atomic_path
@@ -39,6 +45,13 @@ IDX_LABELS_MAGIC = 2049  # unsigned bytes, 1 dimension (N)
 # labels under "labels" (CIFAR-10) or "fine_labels" (CIFAR-100, whose 100 fine classes are used).
 CIFAR_IMAGE_SHAPE = (3, 32, 32)
 CIFAR_CLASSES = {"labels": 10, "fine_labels": 100}
+
+# TinyImageNet: 64x64 JPEGs, 500 training images of each of 200 classes under
+# <root>/train/<wnid>/images/, and the 10,000 labelled validation images, <root>/val/images/ with their
+# classes in <root>/val/val_annotations.txt. The official test split has no labels, so the validation
+# split is our test set. Class k is the k-th WordNet id of wnids.txt in sorted order.
+TINY_IMAGENET_SHAPE = (3, 64, 64)
+TINY_IMAGENET_PROGRESS_EVERY = 10_000  # images between progress lines (decoding takes about a minute)
 
 # Synthetic data: each image is a class prototype blended with a fresh random image. The weight is
 # small so that learning takes a few epochs: the 784-256-256-10 MLP (SGD lr 0.01, batch 64, 2000
@@ -61,6 +74,8 @@ def prepare_dataset(name: str, spec: dict, raw_dir: Path, out_path: Path) -> Non
         dataset = _prepare_idx(name, spec, Path(raw_dir))
     elif spec["source"] == "cifar":
         dataset = _prepare_cifar(name, spec, Path(raw_dir))
+    elif spec["source"] == "tiny_imagenet":
+        dataset = _prepare_tiny_imagenet(name, spec, Path(raw_dir))
     elif spec["source"] == "synthetic":
         dataset = make_synthetic(name, spec)
     else:
@@ -131,15 +146,19 @@ def _prepare_idx(name: str, spec: dict, raw_dir: Path) -> dict:
     }
 
 
-def _prepare_cifar(name: str, spec: dict, raw_dir: Path) -> dict:
+def _obtain_archive(name: str, spec: dict, raw_dir: Path) -> Path:
+    """The verified copy in raw_dir of a dataset published as a single archive (CIFAR, TinyImageNet)."""
     if len(spec["files"]) != 1:
-        raise ValueError(f"data.datasets.{name}.files must name exactly one .tar.gz archive")
+        raise ValueError(f"data.datasets.{name}.files must name exactly one archive")
     [(archive_name, md5)] = spec["files"].items()
     raw_dir.mkdir(parents=True, exist_ok=True)
     if not _obtain_file(name, archive_name, md5, spec, raw_dir):
         raise DatasetUnavailable(_unavailable_message(name, spec, raw_dir, spec["files"]))
+    return raw_dir / archive_name
 
-    archive = raw_dir / archive_name
+
+def _prepare_cifar(name: str, spec: dict, raw_dir: Path) -> dict:
+    archive = _obtain_archive(name, spec, raw_dir)
     label_key = spec["label_key"]
     classes = CIFAR_CLASSES[label_key]
     dataset = {"name": name, "classes": classes}
@@ -187,6 +206,74 @@ def _read_cifar_batch(tar: tarfile.TarFile, archive: Path, member: str, label_ke
     if len(labels) and (labels.min() < 0 or labels.max() >= classes):
         raise DatasetFileError(f"{where}: {label_key} outside 0..{classes - 1}")
     return images.reshape(-1, *CIFAR_IMAGE_SHAPE), labels
+
+
+def _prepare_tiny_imagenet(name: str, spec: dict, raw_dir: Path) -> dict:
+    archive = _obtain_archive(name, spec, raw_dir)
+    root = spec["root"]
+    try:
+        zip_file = zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DatasetFileError(f"{archive} is not a valid .zip archive ({error}); delete it and rerun") from error
+    with zip_file:
+        read = functools.partial(_read_zip_member, zip_file, archive)
+        wnids = sorted(read(f"{root}/wnids.txt").decode().split())
+        label_of = {wnid: label for label, wnid in enumerate(wnids)}
+
+        def label(wnid: str, where: str) -> int:
+            if wnid not in label_of:
+                raise DatasetFileError(f"{archive}, {where}: class {wnid!r} is not in {root}/wnids.txt")
+            return label_of[wnid]
+
+        train_prefix = f"{root}/train/"
+        train = [(member, label(member.split("/")[-3], member)) for member in sorted(zip_file.namelist())
+                 if member.startswith(train_prefix) and member.endswith(".JPEG")
+                 and member.split("/")[-2] == "images"]
+        annotations = f"{root}/val/val_annotations.txt"
+        test = []
+        for line in read(annotations).decode().splitlines():
+            if line.strip():
+                file_name, wnid = line.split("\t")[:2]  # then the bounding box, unused
+                test.append((f"{root}/val/images/{file_name}", label(wnid, annotations)))
+        if not train or not test:
+            raise DatasetFileError(f"{archive}: no training images under {train_prefix}<wnid>/images/ "
+                                   f"or no lines in {annotations}")
+        dataset = {"name": name, "classes": len(wnids)}
+        for split, images in (("train", train), ("test", test)):
+            dataset[f"{split}_x"] = _decode_jpegs(name, zip_file, archive, [member for member, _ in images])
+            dataset[f"{split}_y"] = torch.tensor([label for _, label in images], dtype=torch.int64)
+    return dataset
+
+
+def _read_zip_member(zip_file: zipfile.ZipFile, archive: Path, member: str) -> bytes:
+    try:
+        return zip_file.read(member)
+    except KeyError:
+        raise DatasetFileError(f"{archive}, member {member}: no such file in the archive") from None
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as error:
+        raise DatasetFileError(f"{archive}, member {member}: unreadable, the archive is truncated or corrupt "
+                               f"({error}); delete it and rerun") from error
+
+
+def _decode_jpegs(name: str, zip_file: zipfile.ZipFile, archive: Path, members: list[str]) -> torch.Tensor:
+    """uint8 [N, 3, 64, 64]: every member decoded as RGB (a few TinyImageNet JPEGs are greyscale)."""
+    import PIL.Image  # here, not at the top: only this source needs it, and every training job imports this module
+
+    images = torch.empty((len(members), *TINY_IMAGENET_SHAPE), dtype=torch.uint8)
+    for index, member in enumerate(members):
+        data = _read_zip_member(zip_file, archive, member)
+        try:
+            with PIL.Image.open(io.BytesIO(data), formats=["JPEG"]) as image:
+                pixels = torch.from_numpy(np.asarray(image.convert("RGB")).copy()).permute(2, 0, 1)
+        except (PIL.UnidentifiedImageError, OSError) as error:
+            raise DatasetFileError(f"{archive}, member {member}: not a readable JPEG ({error})") from error
+        if tuple(pixels.shape) != TINY_IMAGENET_SHAPE:
+            raise DatasetFileError(f"{archive}, member {member}: image of shape {list(pixels.shape)}, "
+                                   f"expected {list(TINY_IMAGENET_SHAPE)}")
+        images[index] = pixels
+        if (index + 1) % TINY_IMAGENET_PROGRESS_EVERY == 0:
+            _log(name, f"decoded {index + 1}/{len(members)} images")
+    return images
 
 
 def _obtain_file(name: str, file_name: str, md5: str, spec: dict, raw_dir: Path) -> bool:

@@ -48,14 +48,15 @@ class Tensors:
         subset = stratified_subset(raw["train_y"], cfg.train_subset, "train-subset")
         train, val = (subset[positions] for positions in validation_split(raw["train_y"][subset], cfg.val_fraction))
         test = stratified_subset(raw["test_y"], cfg.test_subset, "test-subset")
-        train_x = raw["train_x"][train].to(device, torch.float32) / 255
+        # In place: TinyImageNet's training images are 4.9 GB as float32, and a second copy would double that.
+        train_x = raw["train_x"][train].to(device, torch.float32).div_(255)
         mean = train_x.mean(dim=(0, 2, 3), keepdim=True)
         std = train_x.std(dim=(0, 2, 3), keepdim=True).clamp_min(1e-6)
 
         def normalised(x: torch.Tensor) -> torch.Tensor:
-            return (x.to(device, torch.float32) / 255 - mean) / std
+            return x.to(device, torch.float32).div_(255).sub_(mean).div_(std)
 
-        return cls(train_x=(train_x - mean) / std, train_y=raw["train_y"][train].to(device),
+        return cls(train_x=train_x.sub_(mean).div_(std), train_y=raw["train_y"][train].to(device),
                    test_x=normalised(raw["test_x"][test]), test_y=raw["test_y"][test].to(device),
                    val_x=normalised(raw["train_x"][val]), val_y=raw["train_y"][val].to(device),
                    classes=int(raw["classes"]))

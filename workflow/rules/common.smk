@@ -39,6 +39,12 @@ def training_gpus() -> int:
     return 1 if cfg["device"] == "cuda" else 0
 
 
+def training_mem_mb(wildcards, input) -> int:
+    """Memory (MB) of a train or retrain_ticket job: the uint8 dataset file becomes float32 tensors (4 bytes a
+    pixel) beside the loaded file itself; at least 4 GB for torch, the model and its optimizer."""
+    return max(4000, 6 * int(input.size_mb))
+
+
 def run_files(scale: str, runs: list[dict], part: str) -> list[str]:
     return [f"results/{scale}/{run_dir(run)}/{part}" for run in runs]
 

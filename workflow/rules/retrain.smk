@@ -13,7 +13,7 @@ rule retrain_ticket:
         f"{LOG}/ticket.benchmark.tsv"  # wall time and memory of the job
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=training_mem_mb,
         runtime=120,
         gpu=training_gpus(),
     conda:

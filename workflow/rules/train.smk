@@ -17,7 +17,7 @@ rule train:
         f"{LOG}/train.benchmark.tsv"  # wall time and memory of the job
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=training_mem_mb,
         runtime=120,
         gpu=training_gpus(),
     conda:
