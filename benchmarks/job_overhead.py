@@ -1,7 +1,8 @@
 """Snakemake per-job overhead of a finished DAG, from its own records:
 
-- each train / retrain_ticket job's wall time (Snakemake's `benchmark:` file, logs/<scale>/runs/**/*.benchmark.tsv),
-- the seconds its epochs took (the "(1.4s)" of every progress line in the job's log),
+- each train / retrain_ticket job's wall time (the last line of its log, logs/<scale>/runs/**/{train,ticket}.log,
+  written by plasticity.io.job_log),
+- the seconds its epochs took (the "(1.4s)" of every progress line in the same log),
 - optionally the DAG's wall time and core count, for the time no job was running.
 
     .venv/bin/python benchmarks/job_overhead.py logs/quick [--cores 2 --dag-seconds 2700]
@@ -19,21 +20,25 @@ from pathlib import Path
 
 import pandas as pd
 
-from plasticity.io import atomic_write_csv
+from plasticity.io import atomic_write_csv, job_time
 
 EPOCH_SECONDS = re.compile(r"\] epoch \d+/\d+ .*\(([\d.]+)s\)$")
 
 
 def job_table(logs: Path) -> pd.DataFrame:
     rows = []
-    for bench in sorted(logs.rglob("*.benchmark.tsv")):
-        log = bench.with_name(bench.name.replace(".benchmark.tsv", ".log"))
-        epochs = [float(m.group(1)) for line in log.read_text().splitlines() if (m := EPOCH_SECONDS.search(line))]
-        wall = float(pd.read_csv(bench, sep="\t")["s"].iloc[0])
-        rows.append({"job": str(bench.relative_to(logs).parent), "rule": log.stem, "wall_s": wall,
-                     "epochs_s": sum(epochs)})
+    for log in sorted(logs.rglob("*.log")):
+        if log.stem not in ("train", "ticket"):
+            continue
+        text = log.read_text()
+        times = job_time(text)
+        if times is None:  # the job did not finish
+            continue
+        epochs = [float(m.group(1)) for line in text.splitlines() if (m := EPOCH_SECONDS.search(line))]
+        rows.append({"job": str(log.relative_to(logs).parent), "rule": log.stem, "wall_s": times[0],
+                     "cpu_s": times[1], "epochs_s": sum(epochs)})
     if not rows:
-        raise SystemExit(f"no *.benchmark.tsv under {logs}: run the DAG first")
+        raise SystemExit(f"no finished train/ticket job logs under {logs}: run the DAG first")
     jobs = pd.DataFrame(rows)
     jobs["overhead_s"] = jobs["wall_s"] - jobs["epochs_s"]
     return jobs
@@ -52,6 +57,7 @@ def main() -> None:
         rows += [
             {"rule": rule, "quantity": "jobs", "value": len(group)},
             {"rule": rule, "quantity": "median job wall time (s)", "value": group["wall_s"].median()},
+            {"rule": rule, "quantity": "median job CPU time (s)", "value": group["cpu_s"].median()},
             {"rule": rule, "quantity": "median overhead per job (s)", "value": group["overhead_s"].median()},
             {"rule": rule, "quantity": "overhead share of job time (%)",
              "value": 100 * group["overhead_s"].sum() / group["wall_s"].sum()},

@@ -9,8 +9,6 @@ rule retrain_ticket:
         run=run_of,
     log:
         f"{LOG}/ticket.log",
-    benchmark:
-        f"{LOG}/ticket.benchmark.tsv"  # wall time and memory of the job
     threads: 1
     resources:
         mem_mb=training_mem_mb,

@@ -13,8 +13,6 @@ rule train:
         run=run_of,
     log:
         f"{LOG}/train.log",
-    benchmark:
-        f"{LOG}/train.benchmark.tsv"  # wall time and memory of the job
     threads: 1
     resources:
         mem_mb=training_mem_mb,
