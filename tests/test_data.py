@@ -212,6 +212,8 @@ def test_tiny_imagenet_archive_is_verified_decoded_and_labelled(tmp_path):
      r"member tiny-imagenet-200/train/n03/images/n03_2.JPEG: not a readable JPEG"),
     ({"replace": {f"{ROOT}/val/val_annotations.txt": b"val_0.JPEG\tn99\t0\t0\t1\t1\n"}},
      r"val_annotations.txt: class 'n99' is not in tiny-imagenet-200/wnids.txt"),
+    ({"replace": {f"{ROOT}/val/val_annotations.txt": b"val_0.JPEG n01 0 0 1 1\n"}},
+     r"val_annotations.txt line 1: expected <file>\\t<wnid>\\t<box>"),
 ])
 def test_broken_tiny_imagenet_archive_is_a_clear_error(tmp_path, broken, message):
     md5s, _ = write_tiny_imagenet_archive(tmp_path / "mirror", WNIDS, train_per_class=3, val_per_class=1, **broken)

@@ -231,10 +231,14 @@ def _prepare_tiny_imagenet(name: str, spec: dict, raw_dir: Path) -> dict:
                  and member.split("/")[-2] == "images"]
         annotations = f"{root}/val/val_annotations.txt"
         test = []
-        for line in read(annotations).decode().splitlines():
-            if line.strip():
-                file_name, wnid = line.split("\t")[:2]  # then the bounding box, unused
-                test.append((f"{root}/val/images/{file_name}", label(wnid, annotations)))
+        for number, line in enumerate(read(annotations).decode().splitlines(), start=1):
+            fields = line.split("\t")  # file, wnid, then the bounding box (unused)
+            if not line.strip():
+                continue
+            if len(fields) < 2:
+                raise DatasetFileError(f"{archive}, {annotations} line {number}: expected <file>\\t<wnid>\\t<box>, "
+                                       f"got {line!r}")
+            test.append((f"{root}/val/images/{fields[0]}", label(fields[1], annotations)))
         if not train or not test:
             raise DatasetFileError(f"{archive}: no training images under {train_prefix}<wnid>/images/ "
                                    f"or no lines in {annotations}")
