@@ -232,9 +232,9 @@ def _prepare_tiny_imagenet(name: str, spec: dict, raw_dir: Path) -> dict:
         annotations = f"{root}/val/val_annotations.txt"
         test = []
         for number, line in enumerate(read(annotations).decode().splitlines(), start=1):
-            fields = line.split("\t")  # file, wnid, then the bounding box (unused)
             if not line.strip():
                 continue
+            fields = line.split("\t")  # file, wnid, then the bounding box (unused)
             if len(fields) < 2:
                 raise DatasetFileError(f"{archive}, {annotations} line {number}: expected <file>\\t<wnid>\\t<box>, "
                                        f"got {line!r}")
