@@ -37,7 +37,7 @@ def epoch_rows(setting, method, c, seed, phase):
             "setting": setting, "method": method, "c": c, "seed": seed, "phase": phase,
             "epoch": epoch, "cycle": (epoch - 1) // EPOCHS_PER_CYCLE + 1, "task": 1,
             "test_acc": base(setting, method, c, seed) + slope * epoch, "train_loss": 1.0, "lr": 0.01,
-            "active_units": 512, "cycle_end": phase == "cycle" and epoch % EPOCHS_PER_CYCLE == 0,
+            "active_units": 512, "cycle_end": epoch % EPOCHS_PER_CYCLE == 0, "val_acc": math.nan,
         }
         for epoch in range(1, n_epochs + 1)
     ]
@@ -63,7 +63,8 @@ def runs():
 
 
 def test_run_metrics_values(runs):
-    assert len(runs) == len(SETTINGS) * len(METHODS) * len(COMPACTNESS) * len(SEEDS)
+    full_dense = len(SETTINGS) * len(SEEDS)
+    assert len(runs) == len(SETTINGS) * len(METHODS) * len(COMPACTNESS) * len(SEEDS) + full_dense
     row = runs.query("setting == 'split_b' and method == 'grow' and c == 20 and seed == 1").iloc[0]
     cycle, ticket = cycle_base("split_b", "grow", 20, 1), ticket_base("split_b", "grow", 20, 1)
     assert row.cycle_acc == pytest.approx(cycle + 0.06)  # last cycle end: epoch 6
@@ -75,11 +76,29 @@ def test_run_metrics_values(runs):
 
 
 def test_dense_rows_reuse_the_full_training_run(runs):
-    dense = runs.query("setting == 'iid_a' and method == 'dense' and seed == 2").set_index("c")
+    dense = runs.query("setting == 'iid_a' and method == 'dense' and seed == 2 and c != 100").set_index("c")
     assert list(dense.index) == COMPACTNESS
     for c in COMPACTNESS:
         assert dense.loc[c, "cycle_acc"] == pytest.approx(cycle_base("iid_a", "dense", 100, 2) + 0.06)
         assert dense.loc[c, "wt_acc"] == pytest.approx(ticket_base("iid_a", "dense", c, 2) + 0.08)
+
+
+def test_full_dense_row_is_the_dense_run_itself_with_both_taa_readings(runs):
+    row = runs.query("setting == 'split_b' and method == 'dense' and c == 100 and seed == 1").iloc[0]
+    base = cycle_base("split_b", "dense", 100, 1)
+    assert row.cycle_acc == row.wt_acc == pytest.approx(base + 0.06)
+    assert row.cycle_taa == row.cycle_taa_ends == row.wt_taa_ends == pytest.approx(base + 0.01 * (2 + 4 + 6) / 3)
+    assert row.wt_taa == row.wt_taa_epochs == row.cycle_taa_epochs == pytest.approx(base + 0.01 * 3.5)
+    assert row.delta_acc == 0 and row.delta_taa == pytest.approx(row.wt_taa_epochs - row.cycle_taa_ends)
+
+
+def test_taa_reading_keys_pick_the_columns_behind_cycle_and_wt_taa():
+    runs = run_metrics(make_epochs(), COMPACTNESS, cycle_taa="epochs", wt_taa="ends")
+    row = runs.query("setting == 'iid_a' and method == 'grow' and c == 50 and seed == 2").iloc[0]
+    cycle, ticket = cycle_base("iid_a", "grow", 50, 2), ticket_base("iid_a", "grow", 50, 2)
+    assert row.cycle_taa == pytest.approx(cycle + 0.01 * 3.5)  # every epoch 1..6
+    assert row.wt_taa == pytest.approx(ticket + 0.02 * 3)  # ticket cycle ends: epochs 2 and 4
+    assert row.delta_taa == pytest.approx(row.wt_taa - row.cycle_taa)
 
 
 def test_missing_ticket_raises_a_clear_error():
@@ -119,7 +138,7 @@ def test_welch_matches_scipy_and_needs_two_values_per_side():
 
 def test_summarise_and_welch_table_shapes(runs):
     summary = summarise(runs)
-    assert len(summary) == len(SETTINGS) * len(METHODS) * len(COMPACTNESS) * 6
+    assert len(summary) == len(SETTINGS) * (len(METHODS) * len(COMPACTNESS) + 1) * 6  # + Dense at c = 100
     assert set(summary["n"]) == {len(SEEDS)}
     welch_rows = welch_table(runs)
     assert len(welch_rows) == len(SETTINGS) * len(COMPACTNESS) * 3 * 4
@@ -137,14 +156,17 @@ def test_summary_averages_each_seed_over_compactness_first(runs):
     assert (row["mean"], row["ci"]) == pytest.approx(mean_ci(per_seed))
     assert list(formatted.columns) == ["Benchmark", "Method", "WT Final", "WT TAA", "ΔACC", "ΔTAA"]
     assert f"{100 * row['mean']:.2f} ± {100 * row['ci']:.2f}" in set(formatted["WT Final"])
+    # Dense is the full network (c = 100), reported once like the papers do, not its pruned tickets.
+    dense = tidy.query("setting == 'iid_a' and method == 'dense' and metric == 'wt_acc'").iloc[0]
+    assert dense["mean"] == pytest.approx(np.mean([cycle_base("iid_a", "dense", 100, s) + 0.06 for s in SEEDS]))
 
 
 @pytest.mark.parametrize(
     "build, tidy_rows, shown_rows",
     [
         (summary_table, len(SETTINGS) * len(METHODS) * 4, len(SETTINGS) * len(METHODS)),
-        (compactness_table, len(SETTINGS) * len(COMPACTNESS) * len(METHODS) * 6,
-         len(SETTINGS) * len(COMPACTNESS) * len(METHODS)),
+        (compactness_table, len(SETTINGS) * (len(COMPACTNESS) * len(METHODS) + 1) * 6,
+         len(SETTINGS) * (len(COMPACTNESS) * len(METHODS) + 1)),
         (welch_p_table, len(SETTINGS) * len(COMPACTNESS) * 3 * 4, len(SETTINGS) * len(COMPACTNESS) * 3),
     ],
 )

@@ -123,12 +123,12 @@ def test_l2_adds_the_gradient_of_half_lambda_squared_norm(synthetic_dataset):
         assert torch.allclose(parameter.grad, 0.01 * parameter.detach())
 
 
-def test_l2_init_adds_the_gradient_of_lambda_squared_distance_to_the_initialisation(synthetic_dataset):
+def test_l2_init_adds_the_gradient_of_half_lambda_squared_distance_to_the_initialisation(synthetic_dataset):
     cfg = run_config(regularizer=RegularizerConfig("l2_init", 0.01))
     trainer = tiny_trainer(cfg, synthetic_dataset)
     L2Init().penalty(trainer).backward()
     for name, parameter in trainer.model.named_parameters():
-        assert torch.allclose(parameter.grad, 2 * 0.01 * (parameter.detach() - trainer.init_state[name]))
+        assert torch.allclose(parameter.grad, 0.01 * (parameter.detach() - trainer.init_state[name]))
 
 
 def test_shrink_perturb_moves_towards_the_initialisation_at_data_changes_only(synthetic_dataset):
@@ -276,11 +276,14 @@ def test_each_regularizer_grid_point_is_a_setting_that_keeps_its_base_scale_over
     # vanilla is the base setting itself, so SWR + Grow shares its Grow runs with the ConvNet studies
     grow = {run["setting"] for run in run_grid(cfg, "paper", "swr_grow")}
     assert grow == {"cifar100_iid", "cifar100_iid-swr-0.01-0.01"}
-    # MNIST MLP, CIFAR-10 CNN and CNN-BN, CIFAR-100 and TinyImageNet VGG-16; vanilla + L2, L2-Init, SWR grids
+    # The publication's pairs: MNIST MLP, CIFAR-10 CNN, CIFAR-100 CNN and CNN-BN, TinyImageNet VGG-16; vanilla +
+    # L2, L2-Init, SWR grids
     single = run_grid(cfg, "paper", "swr_single")
     assert len(single) == 5 * (1 + 5 + 5 + 25) * 5
     assert {(run["dataset"], run["model"]) for run in single} == {
-        ("mnist", "mlp"), ("cifar10", "cnn"), ("cifar10", "cnn_bn"), ("cifar100", "vgg16"), ("tinyimagenet", "vgg16")}
+        ("mnist", "mlp"), ("cifar10", "cnn"), ("cifar100", "cnn"), ("cifar100", "cnn_bn"), ("tinyimagenet", "vgg16")}
+    assert {run["regularizer"]["strength"] for run in single if run["regularizer"]["kind"] == "l2"} == {
+        0.1, 0.01, 0.001, 0.0001, 0.00001}
 
 
 def test_vgg16_starts_from_torchvision_init_and_head_reset_draws_its_head_the_same_way():

@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from plasticity.published import swr_published_pick
 from plasticity.run import RunConfig
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
@@ -107,6 +108,17 @@ def _check_names(cfg: dict) -> list[str]:
     return problems
 
 
+def _point(kind: str, strengths: dict) -> tuple[str, dict]:
+    """A grid point's name and regularizer keys, e.g. ('swr-0.01-0.001', {kind, strength, head_strength});
+    kind `none` is named "": it is the base setting itself."""
+    keys = {"kind": kind, **strengths}
+    name = "" if kind == "none" else kind
+    for key in ("strength", "head_strength"):
+        if key in strengths:
+            name += f"-{strengths[key]:g}"
+    return name.lstrip("-"), keys
+
+
 def regularizer_grid(grid: dict) -> list[tuple[str, dict]]:
     """(name, regularizer keys) of every point of a study's `regularizers` grid: per kind, the cross product
     of its `strength` and `head_strength` lists (a kind without lists is one point), named e.g.
@@ -115,13 +127,26 @@ def regularizer_grid(grid: dict) -> list[tuple[str, dict]]:
     points = []
     for kind, lists in grid.items():
         for strength, head_strength in itertools.product(lists.get("strength", [None]), lists.get("head_strength", [None])):
-            keys = {"kind": kind}
-            name = "" if kind == "none" else kind
-            for key, value in (("strength", strength), ("head_strength", head_strength)):
-                if value is not None:
-                    keys[key] = value
-                    name += f"-{value:g}"
-            points.append((name.lstrip("-"), keys))
+            values = {"strength": strength, "head_strength": head_strength}
+            points.append(_point(kind, {key: value for key, value in values.items() if value is not None}))
+    return points
+
+
+def published_grid(grid: dict, run: dict) -> list[tuple[str, dict]]:
+    """lambda_selection `published`: per kind of the grid, the one point the SWR publication lists for the run's
+    experiment, dataset and model (published/protocol_swr_table02..04). Raises ConfigError where it lists none."""
+    experiment = run["stream"] if run["stream"] in ("warm_start", "chunks") else "single"
+    dataset, model = DATASET_NAMES.get(run["dataset"], run["dataset"]), MODEL_NAMES[run["model"]]
+    points = []
+    for kind in grid:
+        if kind in ("none", "head_reset"):
+            points.append(_point(kind, {}))
+            continue
+        pick = swr_published_pick(experiment, run["access"], dataset, model, kind)
+        if pick is None:
+            raise ConfigError(f"setting {run['setting']}: the SWR publication lists no lambda of {kind} for {model} "
+                              f"on {dataset} ({experiment}); use lambda_selection: validation")
+        points.append(_point(kind, pick))
     return points
 
 
@@ -134,20 +159,32 @@ def base_setting(setting: str) -> str:
     return setting.split("-", 1)[0]
 
 
+def grid_points(cfg: dict, scale: str, plan: dict, base: str) -> list[tuple[str, dict]]:
+    """The regulariser grid points a study runs on its base setting `base` at `scale` (see study_plan)."""
+    grid = plan.get("regularizers", {})
+    if plan["lambda_selection"] == "published" and grid:
+        return published_grid(grid, run_config(cfg, scale, base, "dense", DENSE_C, 1))
+    return regularizer_grid(grid)
+
+
 def _regularized_settings(cfg: dict) -> tuple[dict, list[str]]:
     """Every regularised variant of a setting that a study of some scale asks for, and any name clash."""
     variants, problems = {}, []
     for scale in cfg["scales"]:
         for study in cfg["studies"]:
             plan = {**cfg["studies"][study], **cfg["scales"][scale]["studies"].get(study, {})}
-            points = regularizer_grid(plan.get("regularizers", {}))
-            names = [name for name, _ in points]
-            if len(set(names)) < len(names):
-                problems.append(f"scale {scale}, study {study}: two regularizer strengths print alike in {names}")
-            for base in plan["settings"] if points else []:
+            for base in plan["settings"] if plan.get("regularizers") else []:
                 if cfg["settings"][base].get("regularizer", {}).get("kind", "none") != "none":
                     problems.append(f"settings.{base}: the base setting of study {study}'s regularizer grid "
                                     "must not set a regularizer kind (the grid point `none` is the base itself)")
+                try:
+                    points = grid_points(cfg, scale, plan, base)
+                except ConfigError as error:
+                    problems.append(f"scale {scale}, study {study}: {error}")
+                    continue
+                names = [name for name, _ in points]
+                if len(set(names)) < len(names):
+                    problems.append(f"scale {scale}, study {study}: two regularizer strengths print alike in {names}")
                 for name, keys in points:
                     if name:
                         variants[variant_setting(base, name)] = _merged(cfg["settings"][base], {"regularizer": keys})
@@ -208,9 +245,9 @@ def study_plan(cfg: dict, scale: str, study: str) -> dict:
     overrides = _lookup(cfg["scales"], scale, "scale")["studies"].get(study, {})
     plan = {**_lookup(cfg["studies"], study, "study"), **overrides}
     plan["base_settings"] = plan["settings"]
-    points = regularizer_grid(plan.get("regularizers", {}))
-    if points:
-        plan["settings"] = [variant_setting(base, name) for base in plan["base_settings"] for name, _ in points]
+    if plan.get("regularizers"):
+        plan["settings"] = [variant_setting(base, name) for base in plan["base_settings"]
+                            for name, _ in grid_points(cfg, scale, plan, base)]
     return plan
 
 
@@ -252,8 +289,9 @@ def run_grid(cfg: dict, scale: str, study: str) -> list[dict]:
 
 
 def ticket_grid(cfg: dict, scale: str, study: str) -> list[dict]:
-    """Every winning-ticket retraining: each method at each c and seed."""
-    return _grid(cfg, scale, study, lambda method, levels: levels)
+    """Every winning-ticket retraining: each method at each c and seed, but Dense at c = 100, whose ticket
+    would repeat its training run (every unit, the same initialisation and data)."""
+    return _grid(cfg, scale, study, lambda method, levels: [c for c in levels if (method, c) != ("dense", DENSE_C)])
 
 
 def run_dir(run: dict) -> str:

@@ -8,24 +8,25 @@ from plasticity.config import base_setting
 
 RUN_KEY = ["setting", "method", "c", "seed"]
 METRICS = ["cycle_acc", "cycle_taa", "wt_acc", "wt_taa", "delta_acc", "delta_taa"]
-CYCLE_METRICS = ["cycle_acc", "cycle_taa", "val_acc"]  # val_acc: validation accuracy at the end of the run
+# Both readings of each TAA (PROTOCOL.md section 4 defines Cycle TAA over the cycle ends and WT TAA over
+# every epoch; config.yaml `metrics` picks the one that becomes cycle_taa / wt_taa, the other stays beside it).
+TAA_READINGS = ["cycle_taa_ends", "cycle_taa_epochs", "wt_taa_ends", "wt_taa_epochs"]
 DENSE_TRAINING_C = 100  # dense trains once with every unit; its tickets are cut at each compactness
 
 
-def _cycle_metrics(epochs: pd.DataFrame, validation: bool = False) -> pd.DataFrame:
-    """Cycle ACC and TAA; with `validation`, also the final validation accuracy (NaN without a validation split)."""
-    ends = epochs[(epochs["phase"] == "cycle") & epochs["cycle_end"].astype(bool)].sort_values("epoch")
-    by_run = ends.groupby(RUN_KEY)
-    metrics = {"cycle_acc": by_run["test_acc"].last(), "cycle_taa": by_run["test_acc"].mean()}
-    if validation:
-        metrics["val_acc"] = by_run["val_acc"].apply(lambda values: values.iloc[-1])
-    return pd.DataFrame(metrics).reset_index()
+def _accuracy_metrics(epochs: pd.DataFrame) -> pd.DataFrame:
+    """Per run of `epochs`: final accuracy, TAA over its cycle ends and over all its epochs, final validation
+    accuracy (NaN without a validation split)."""
+    epochs = epochs.sort_values("epoch")
+    by_run = epochs.groupby(RUN_KEY)
+    ends = epochs[epochs["cycle_end"].astype(bool)].groupby(RUN_KEY)
+    return pd.DataFrame({"acc": by_run["test_acc"].last(), "taa_ends": ends["test_acc"].mean(),
+                         "taa_epochs": by_run["test_acc"].mean(),
+                         "val_acc": by_run["val_acc"].apply(lambda values: values.iloc[-1])}).reset_index()
 
 
-def _ticket_metrics(epochs: pd.DataFrame) -> pd.DataFrame:
-    ticket = epochs[epochs["phase"] == "ticket"].sort_values("epoch")
-    by_run = ticket.groupby(RUN_KEY)["test_acc"]
-    return pd.DataFrame({"wt_acc": by_run.last(), "wt_taa": by_run.mean()}).reset_index()
+def _prefixed(metrics: pd.DataFrame, prefix: str) -> pd.DataFrame:
+    return metrics.rename(columns={name: f"{prefix}_{name}" for name in ("acc", "taa_ends", "taa_epochs")})
 
 
 def _describe(rows: pd.DataFrame) -> str:
@@ -34,41 +35,43 @@ def _describe(rows: pd.DataFrame) -> str:
     )
 
 
-def run_metrics(epochs: pd.DataFrame, compactness: list[int], tickets: bool = True) -> pd.DataFrame:
-    """One row per (setting, method, c, seed) with c in `compactness` (the runs table of SPEC.md).
+def run_metrics(epochs: pd.DataFrame, compactness: list[int], tickets: bool = True, cycle_taa: str = "ends",
+                wt_taa: str = "epochs") -> pd.DataFrame:
+    """One row per (setting, method, c, seed) with c in `compactness`, plus Dense at c = 100.
 
-    Dense's training run (c=100) supplies the cycle metrics of every dense row; its ticket at c
-    supplies the WT metrics. Raises ValueError naming every run whose cycle or ticket is missing.
-    A study without tickets (`tickets` false) gets the cycle metrics and the final validation accuracy only.
+    Dense's training run (c=100) supplies the cycle metrics of every dense row; its ticket at c supplies the
+    WT metrics. The row Dense c=100 is the full dense network (the papers' "Dense (100%)"): its WT metrics
+    are its own run's, since retraining every unit from the same initialisation on the same data repeats
+    that run. `cycle_taa` and `wt_taa` name the TAA reading ("ends" or "epochs") that the two columns hold.
+    Raises ValueError naming every run whose cycle or ticket is missing. A study without tickets gets NaN
+    WT metrics outside Dense c=100.
     """
-    cycle = _cycle_metrics(epochs, validation=not tickets)
-    is_dense = cycle["method"] == "dense"
-    dense_cycle = (
-        cycle[is_dense & (cycle["c"] == DENSE_TRAINING_C)]
-        .drop(columns="c")
-        .merge(pd.DataFrame({"c": compactness}), how="cross")
-    )
-    cycle = pd.concat([cycle[~is_dense & cycle["c"].isin(compactness)], dense_cycle])
-    if not tickets:
-        return cycle[RUN_KEY + CYCLE_METRICS].sort_values(RUN_KEY).reset_index(drop=True)
-
-    ticket = _ticket_metrics(epochs)
-    ticket = ticket[ticket["c"].isin(compactness)]
-
-    runs = cycle.merge(ticket, on=RUN_KEY, how="outer", indicator=True)
-    problems = []
-    for side, missing in (("ticket", "left_only"), ("cycle", "right_only")):
-        rows = runs[runs["_merge"] == missing]
-        if len(rows):
-            problems.append(f"{side} run missing for {_describe(rows)}")
-    if problems:
-        raise ValueError(
-            f"run_metrics: {' | '.join(problems)} (dense rows read the c={DENSE_TRAINING_C} training run)"
-        )
-
+    cycle = _prefixed(_accuracy_metrics(epochs[epochs["phase"] == "cycle"]), "cycle")
+    is_full_dense = (cycle["method"] == "dense") & (cycle["c"] == DENSE_TRAINING_C)
+    full_dense = cycle[is_full_dense].assign(wt_acc=cycle["cycle_acc"], wt_taa_ends=cycle["cycle_taa_ends"],
+                                             wt_taa_epochs=cycle["cycle_taa_epochs"])
+    levels = [c for c in compactness if c != DENSE_TRAINING_C]
+    dense_at_c = cycle[is_full_dense].drop(columns="c").merge(pd.DataFrame({"c": levels}), how="cross")
+    cycle = pd.concat([cycle[(cycle["method"] != "dense") & cycle["c"].isin(compactness)], dense_at_c])
+    if tickets:
+        ticket = _prefixed(_accuracy_metrics(epochs[epochs["phase"] == "ticket"]), "wt").drop(columns="val_acc")
+        runs = cycle.merge(ticket[ticket["c"].isin(compactness)], on=RUN_KEY, how="outer", indicator=True)
+        problems = []
+        for side, missing in (("ticket", "left_only"), ("cycle", "right_only")):
+            rows = runs[runs["_merge"] == missing]
+            if len(rows):
+                problems.append(f"{side} run missing for {_describe(rows)}")
+        if problems:
+            raise ValueError(
+                f"run_metrics: {' | '.join(problems)} (dense rows read the c={DENSE_TRAINING_C} training run)"
+            )
+        cycle = runs.drop(columns="_merge")
+    runs = pd.concat([cycle, full_dense]).reindex(columns=RUN_KEY + ["cycle_acc", "wt_acc", "val_acc", *TAA_READINGS])
+    runs["cycle_taa"] = runs[f"cycle_taa_{cycle_taa}"]
+    runs["wt_taa"] = runs[f"wt_taa_{wt_taa}"]
     runs["delta_acc"] = runs["wt_acc"] - runs["cycle_acc"]
     runs["delta_taa"] = runs["wt_taa"] - runs["cycle_taa"]
-    return runs[RUN_KEY + METRICS].sort_values(RUN_KEY).reset_index(drop=True)
+    return runs[RUN_KEY + METRICS + TAA_READINGS + ["val_acc"]].sort_values(RUN_KEY).reset_index(drop=True)
 
 
 def run_descriptors(run_configs: list[dict]) -> pd.DataFrame:

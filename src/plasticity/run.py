@@ -27,8 +27,10 @@ class PruneConfig:
 class ReplayConfig:
     enabled: bool = True
     per_class: int = 50
-    cap: int = 200
-    fraction: float = 0.5  # share of each mini-batch drawn from the buffer from task 2 on
+    cap: int = 200  # total examples; 0: no cap (per_class for every class seen)
+    policy: str = "balanced"  # "balanced": quota min(per_class, cap // classes), random eviction; "add_only"
+    fraction: float = 0.5  # replay share of a mini-batch from task 2 on
+    composition: str = "share"  # "share": replay takes `fraction` of batch_size; "extra": added on top of it
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,9 @@ class RunConfig:
     epochs_per_cycle: int = 20
     batch_size: int = 64
     lr: float = 0.01
-    lr_schedule: str = "constant"  # "constant" | "cosine" (to 0 over all epochs) | "step"
+    lr_schedule: str = "cosine"  # "constant" | "cosine" (to 0 over the horizon) | "step"
+    lr_horizon_epochs: int = 0  # cosine: epochs to reach 0; 0: the schedule's segment (the run, or a cycle)
+    lr_restart: str = "never"  # "never" | "cycle": every cycle | "rewind": every cycle of a rewinding method
     lr_milestones: tuple[int, ...] = ()  # step: epochs (0-based) at which the LR is multiplied by lr_gamma
     lr_gamma: float = 0.1
     optimizer: str = "sgd"  # "sgd" | "adam"
@@ -76,6 +80,7 @@ class RunConfig:
     train_subset: int = 0  # 0: the whole training set; else a seeded class-stratified subset of this size
     test_subset: int = 0
     ticket_init: str = "original"  # "original" | "fresh"
+    ticket_schedule: str = "own"  # "own": a ticket never rewinds | "source": it restarts where its source run did
     dense_ticket_mask: str = "magnitude"  # one-shot magnitude pruning of the trained dense network
     grow: GrowConfig = field(default_factory=GrowConfig)
     prune: PruneConfig = field(default_factory=PruneConfig)

@@ -61,11 +61,16 @@ def task_classes(cfg: RunConfig, classes: int) -> list[list[int]]:
 
 
 class ReplayBuffer:
-    """TinyER: class-balanced, at most `per_class` examples per class and `cap` in total."""
+    """TinyER: at most `per_class` examples per class and `cap` in total (0: no cap).
 
-    def __init__(self, per_class: int, cap: int, generator: torch.Generator):
+    Policy "balanced" gives every class seen the quota min(per_class, cap // classes), evicting at random;
+    "add_only" admits a new class with min(per_class, room left) examples and never evicts.
+    """
+
+    def __init__(self, per_class: int, cap: int, generator: torch.Generator, policy: str = "balanced"):
         self.per_class = per_class
         self.cap = cap
+        self.policy = policy
         self.generator = generator
         self.members: dict[int, torch.Tensor] = {}
 
@@ -76,8 +81,16 @@ class ReplayBuffer:
         return torch.cat(list(self.members.values())) if self.members else torch.empty(0, dtype=torch.long)
 
     def add_classes(self, labels: torch.Tensor, candidates: torch.Tensor, new_classes: list[int]) -> None:
-        """Admit new classes from `candidates` (indices into `labels`), evicting at random to stay balanced."""
-        quota = min(self.per_class, self.cap // (len(self.members) + len(new_classes)))
+        """Admit new classes from `candidates` (indices into `labels`) by the buffer's policy."""
+        if self.policy == "add_only":
+            for label in new_classes:
+                room = self.cap - len(self) if self.cap else self.per_class
+                members = candidates[labels[candidates] == label]
+                keep = torch.randperm(len(members), generator=self.generator)[:max(0, min(self.per_class, room))]
+                self.members[label] = members[keep]
+            return
+        classes = len(self.members) + len(new_classes)
+        quota = min(self.per_class, self.cap // classes) if self.cap else self.per_class
         for label in new_classes:
             self.members[label] = candidates[labels[candidates] == label]
         for label, members in self.members.items():
@@ -114,7 +127,8 @@ class Stream:
         self.cycles = cycle_indices(cfg, train_y, self.tasks)
         self.generator = seeded_generator(cfg.seed, "batches")
         replay = cfg.stream == "split" and cfg.replay.enabled
-        self.buffer = ReplayBuffer(cfg.replay.per_class, cfg.replay.cap, self.generator) if replay else None
+        self.buffer = (ReplayBuffer(cfg.replay.per_class, cfg.replay.cap, self.generator, cfg.replay.policy)
+                       if replay else None)
 
     def task_indices(self, cycle: int) -> torch.Tensor:
         return self.cycles[cycle]
@@ -123,15 +137,16 @@ class Stream:
         return sorted({c for task in self.tasks[: cycle + 1] for c in task})
 
     def epoch_batches(self, cycle: int) -> list[torch.Tensor]:
-        """Index batches of one epoch over the cycle's task; half replay once the buffer holds data."""
+        """Index batches of one epoch over the cycle's task, with replay samples once the buffer holds data:
+        `replay.fraction` of the batch size, inside the batch (composition "share") or on top of it ("extra")."""
         current = self.task_indices(cycle)
         current = current[torch.randperm(len(current), generator=self.generator)]
         batch = self.cfg.batch_size
         replaying = self.buffer is not None and len(self.buffer) > 0
         if replaying:
             replay_size = round(batch * self.cfg.replay.fraction)
-            chunks = current.split(batch - replay_size)
-            return [torch.cat([chunk, self.buffer.sample(replay_size)]) for chunk in chunks]
+            current_size = batch - replay_size if self.cfg.replay.composition == "share" else batch
+            return [torch.cat([chunk, self.buffer.sample(replay_size)]) for chunk in current.split(current_size)]
         return list(current.split(batch))
 
     def end_task(self, cycle: int) -> None:

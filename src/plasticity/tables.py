@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from plasticity.io import atomic_write_csv, atomic_write_text
+from plasticity.metrics import DENSE_TRAINING_C
 from plasticity.stats import summarise, welch_table
 
 METHOD_LABELS = {"dense": "Dense", "grow": "Grow", "prune": "Prune"}
@@ -98,13 +99,15 @@ def wide_table(long: pd.DataFrame, index: list[str], cells: pd.Series, labels: d
 
 
 def summary_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per benchmark and method: WT and Delta metrics averaged over compactness levels.
+    """Per benchmark and method: WT and Delta metrics averaged over compactness levels; Dense is the full
+    network (c = 100), as the papers report it once.
 
     Each seed is first averaged over c, so the interval reflects seed-to-seed variation only.
     Returns (tidy numbers, formatted table).
     """
     metrics = list(SUMMARY_LABELS)
-    per_seed = runs.groupby(["setting", "method", "seed"], as_index=False)[metrics].mean()
+    in_summary = (runs["method"] == "dense") == (runs["c"] == DENSE_TRAINING_C)
+    per_seed = runs[in_summary].groupby(["setting", "method", "seed"], as_index=False)[metrics].mean()
     tidy = summarise(per_seed, metrics, by=("setting", "method"))
     return tidy, wide_table(tidy, ["setting", "method"], percent_cells(tidy), SUMMARY_LABELS)
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from plasticity.data import load_dataset
 from plasticity.io import atomic_path, atomic_write_csv
-from plasticity.methods import Method, layer_targets, make_method
+from plasticity.methods import Method, layer_targets, make_method, rewinds
 from plasticity.methods.regularizers import make_regularizer
 from plasticity.methods.prune import magnitude_masks
 from plasticity.models import MaskedNet, build_model
@@ -83,6 +83,31 @@ def init_model(cfg: RunConfig, data: Tensors, purpose: str = "init") -> MaskedNe
     return model.to(data.train_x.device)
 
 
+def restarts_each_cycle(cfg: RunConfig, phase: str) -> bool:
+    """Whether the LR schedule starts again with every cycle: always with lr_restart "cycle"; with "rewind",
+    in the runs of a method that rewinds its weights at every boundary (the Lottery-Ticket convention of
+    retraining each round with the full schedule), and in their tickets with ticket_schedule "source"."""
+    if cfg.lr_restart == "cycle":
+        return True
+    return cfg.lr_restart == "rewind" and rewinds(cfg) and (phase == "cycle" or cfg.ticket_schedule == "source")
+
+
+def learning_rate(cfg: RunConfig, epoch: int, restart_each_cycle: bool) -> float:
+    """The LR of a 0-based epoch. Without restarts the schedule runs on the global epoch counter, across
+    edits and rewinds; with them, on the epoch within the cycle. Cosine reaches 0 after lr_horizon_epochs
+    (0: the segment's length, the run or the cycle) and stays there."""
+    if restart_each_cycle:
+        position, length = epoch % cfg.epochs_per_cycle, cfg.epochs_per_cycle
+    else:
+        position, length = epoch, cfg.total_epochs
+    if cfg.lr_schedule == "cosine":
+        horizon = cfg.lr_horizon_epochs or length
+        return cfg.lr * 0.5 * (1 + math.cos(math.pi * min(position, horizon) / horizon))
+    if cfg.lr_schedule == "step":
+        return cfg.lr * cfg.lr_gamma ** sum(position >= milestone for milestone in cfg.lr_milestones)
+    return cfg.lr
+
+
 class Trainer:
     """Trains one model over the run's stream for cycles x epochs_per_cycle epochs, calling the hooks of its
     unit-edit method and of its weight regulariser (both plasticity.methods.Method plug-ins), in that order."""
@@ -126,12 +151,7 @@ class Trainer:
         self.model.load_state_dict(state, strict=False)
 
     def lr_at(self, epoch: int) -> float:
-        """The LR schedule runs on the global epoch counter (0-based), across edits and rewinds."""
-        if self.cfg.lr_schedule == "cosine":
-            return self.cfg.lr * 0.5 * (1 + math.cos(math.pi * epoch / self.cfg.total_epochs))
-        if self.cfg.lr_schedule == "step":
-            return self.cfg.lr * self.cfg.lr_gamma ** sum(epoch >= milestone for milestone in self.cfg.lr_milestones)
-        return self.cfg.lr
+        return learning_rate(self.cfg, epoch, restarts_each_cycle(self.cfg, self.phase))
 
     def sample_batch(self, cycle: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """A random mini-batch of the training data of cycle `cycle`."""

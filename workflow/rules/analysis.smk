@@ -17,6 +17,7 @@ rule collect:
     params:
         compactness=lambda w: study_plan(cfg, w.scale, w.study)["compactness"],
         tickets=lambda w: study_plan(cfg, w.scale, w.study)["tickets"],
+        taa=cfg["metrics"],
         runs=lambda w: run_grid(cfg, w.scale, w.study),
     conda:
         "../../envs/analysis.yaml"

@@ -18,6 +18,7 @@ atomic_write_csv(epochs, snakemake.output.epochs)
 atomic_write_csv(concat(snakemake.input.events), snakemake.output.events)
 atomic_write_csv(concat(snakemake.input.probe), snakemake.output.probe)
 atomic_write_csv(concat(snakemake.input.norms), snakemake.output.norms)
-runs = run_metrics(epochs, list(snakemake.params.compactness), snakemake.params.tickets)
+runs = run_metrics(epochs, list(snakemake.params.compactness), snakemake.params.tickets,
+                   cycle_taa=snakemake.params.taa["cycle_taa"], wt_taa=snakemake.params.taa["wt_taa"])
 runs = runs.merge(run_descriptors(snakemake.params.runs), on=["setting", "method", "seed"], how="left")
 atomic_write_csv(runs, snakemake.output.runs)

@@ -61,6 +61,11 @@ def edit_event(kind: str, layer: str, before: int, after: int, target: int) -> d
             "active_before": before, "active_after": after, "target": target}
 
 
+def rewinds(cfg: RunConfig) -> bool:
+    """Whether the run's method puts its weights back to their initial values at every cycle boundary."""
+    return cfg.method == "prune" and cfg.prune.rewind != "none"
+
+
 def make_method(cfg: RunConfig) -> Method:
     from plasticity.methods.grow import Grow
     from plasticity.methods.prune import Prune

@@ -7,7 +7,7 @@ the classifier's).
 
 - none (vanilla): the base Method, no hook does anything.
 - l2: adds lambda/2 ||theta||^2 to the loss.
-- l2_init: adds lambda ||theta - theta_0||^2 to the loss.
+- l2_init: adds lambda/2 ||theta - theta_0||^2 to the loss (the publication's App. D.2; PROTOCOL.md drops the 1/2).
 - shrink_perturb (no noise): theta <- (1 - lambda) theta + lambda theta_0 at each data change.
 - head_reset: the head is re-initialised at each data change (its optimizer state is left as it is).
 - swr, swr_reinit: Soft Weight Rescaling, see SoftWeightRescaling.
@@ -37,7 +37,7 @@ class L2(Method):
 class L2Init(Method):
     def penalty(self, trainer) -> torch.Tensor:
         strength = trainer.cfg.regularizer.strength
-        return strength * sum((parameter - initial).pow(2).sum() for parameter, initial in parameters_and_initial(trainer))
+        return strength / 2 * sum((parameter - initial).pow(2).sum() for parameter, initial in parameters_and_initial(trainer))
 
 
 class ShrinkPerturb(Method):

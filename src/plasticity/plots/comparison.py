@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from plasticity.metrics import DENSE_TRAINING_C
 from plasticity.plots import METHOD_COLORS
 from plasticity.stats import mean_ci
 from plasticity.tables import method_label
@@ -46,10 +47,10 @@ def _offsets(n_series: int, step: float) -> tuple[np.ndarray, float]:
     return (np.arange(n_series) - (n_series - 1) / 2) * slot, slot
 
 
-def _metric_panel(ax: Axes, data: pd.DataFrame, metric: str, step: float, rng: np.random.Generator) -> None:
-    dense = data[data["method"] == "dense"]
+def _metric_panel(ax: Axes, data: pd.DataFrame, full_dense: pd.DataFrame, metric: str, step: float,
+                  rng: np.random.Generator) -> None:
     # Dense trains once with every unit, so its cycle value is one c-independent reference.
-    reference, ci = mean_ci(100 * dense.drop_duplicates("seed")[f"cycle_{metric}"].to_numpy())
+    reference, ci = mean_ci(100 * full_dense[f"cycle_{metric}"].to_numpy())
     color = METHOD_COLORS["dense"]
     ax.axhline(reference, color=color, linewidth=1.2, zorder=1)
     if not np.isnan(ci):
@@ -95,6 +96,8 @@ def cycle_vs_ticket_figure(runs: pd.DataFrame, setting: str, title: str) -> Figu
     data = runs[runs["setting"] == setting]
     if data.empty:
         raise ValueError(f"cycle_vs_ticket_figure: no runs for setting {setting!r}")
+    full_dense = data[(data["method"] == "dense") & (data["c"] == DENSE_TRAINING_C)]
+    data = data[data["c"] != DENSE_TRAINING_C]
     levels = sorted(data["c"].unique())
     step = float(np.min(np.diff(levels))) if len(levels) > 1 else 10.0
     rng = np.random.default_rng(0)  # fixed jitter: the same table always gives the same figure
@@ -105,8 +108,8 @@ def cycle_vs_ticket_figure(runs: pd.DataFrame, setting: str, title: str) -> Figu
         ("(b) Time-averaged accuracy", "TAA (%)"),
         ("(c) Ticket minus cycle", "WT − Cycle (percentage points)"),
     ]
-    _metric_panel(axes[0], data, "acc", step, rng)
-    _metric_panel(axes[1], data, "taa", step, rng)
+    _metric_panel(axes[0], data, full_dense, "acc", step, rng)
+    _metric_panel(axes[1], data, full_dense, "taa", step, rng)
     _delta_panel(axes[2], data, step, rng)
     for ax, (panel_title, ylabel) in zip(axes, panels):
         ax.set_title(panel_title, loc="left", fontsize=11)
