@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
-# Installs everything on a fresh machine: .venv with the package and its pinned dependencies (pip only),
-# plus Debian's Fashion-MNIST, the real data the quick scale runs on offline.
+# Installs everything on a fresh machine: .venv with the exact versions of envs/requirements.lock (pip only;
+# refresh the lock with `python3 envs/lock.py`) and the package itself, plus Debian's Fashion-MNIST, the real
+# data the quick scale runs on offline.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/python -m pip install --quiet -r envs/requirements.lock
+.venv/bin/python -m pip install --quiet --no-deps -e .
 
 FASHION_MNIST=/usr/share/datasets/fashion-mnist
 if [ ! -d "$FASHION_MNIST" ]; then

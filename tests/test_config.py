@@ -178,9 +178,31 @@ def test_nested_overrides_merge_key_by_key(cfg):
     assert run["replay"] == {**RAW["defaults"]["replay"], "enabled": False}
 
 
-def test_conda_envs_repeat_the_pyproject_pins():
-    pins = {dep for dep in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
-            if "==" in dep}
-    for env in (ROOT / "envs").glob("*.yaml"):
-        pip = next(item["pip"] for item in yaml.safe_load(env.read_text())["dependencies"] if isinstance(item, dict))
-        assert {dep for dep in pip if "==" in dep} <= pins, env.name
+def locked_versions() -> dict[str, str]:
+    lines = (ROOT / "envs" / "requirements.lock").read_text().splitlines()
+    pins = (line.split(";")[0].split("==") for line in lines if line and not line.startswith("#"))
+    return {name.lower().replace("_", "-"): version for name, version in pins}
+
+
+def test_lock_holds_pyproject_pins_and_the_conda_env_is_made_from_it():
+    locked = locked_versions()
+    for dep in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]:
+        name = dep.split("==")[0].split(">")[0].split("<")[0].strip().lower()
+        assert name in locked, f"{name} is a dependency but not in envs/requirements.lock"
+        if "==" in dep:
+            assert locked[name] == dep.split("==")[1], dep
+    check = subprocess.run([sys.executable, str(ROOT / "envs" / "lock.py"), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    conda_pins = next(item["pip"] for item in yaml.safe_load((ROOT / "envs" / "pipeline.yaml").read_text())
+                      ["dependencies"] if isinstance(item, dict))
+    assert len(conda_pins) == len(locked)
+
+
+def test_the_environment_is_the_lock():
+    """envs/setup.sh installs the lock: every locked package has exactly its locked version here."""
+    from importlib import metadata
+
+    installed = {dist.metadata["Name"].lower().replace("_", "-"): dist.version for dist in metadata.distributions()}
+    wrong = {name: (version, installed.get(name)) for name, version in locked_versions().items()
+             if installed.get(name) != version}
+    assert not wrong, f"installed versions differ from envs/requirements.lock (locked, installed): {wrong}"

@@ -281,7 +281,7 @@ class Trainer:
             **self.identity(), "epoch": self.epoch, "cycle": cycle + 1,
             "task": cycle + 1 if cfg.stream == "split" else 1, "test_acc": accuracy,
             "val_acc": self.accuracy(self.data.val_x, self.data.val_y, cycle), "train_loss": loss,
-            "lr": lr, "active_units": units, "cycle_end": cycle_end,
+            "lr": lr, "active_units": units, "cycle_end": cycle_end, "device": self.data.train_x.device.type,
         })
         self.record_norms()
         print(f"[{cfg.setting}/{cfg.method}/c{cfg.c}/seed{cfg.seed} {self.phase}] epoch {self.epoch}/"

@@ -20,7 +20,7 @@ rule collect:
         taa=cfg["metrics"],
         runs=lambda w: run_grid(cfg, w.scale, w.study),
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/collect.py"
 
@@ -38,7 +38,7 @@ rule comparison_tables:
     params:
         label=lambda w: f"{COMPARISON_STUDIES[w.study]} study ({w.scale} scale)",
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/comparison_tables.py"
 
@@ -54,7 +54,7 @@ rule ablation_table:
     params:
         caption=lambda w: ABLATION_TABLE_CAPTIONS[w.study].format(scale=w.scale),
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/ablation_table.py"
 
@@ -71,6 +71,6 @@ rule swr_table:
         "dataset and LR schedule, each regulariser at the lambda with the best mean final validation accuracy "
         "(held-out training data); mean ± 95% CI over seeds, in %.",
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/swr_table.py"

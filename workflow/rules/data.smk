@@ -11,6 +11,6 @@ rule prepare_data:
     params:
         spec=lambda w: cfg["data"]["datasets"][w.dataset],
     conda:
-        "../../envs/train.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/prepare_data.py"

@@ -11,7 +11,7 @@ rule comparison_figure:
     params:
         title=lambda w: figure_title(cfg, w.scale, w.setting),
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/comparison_figure.py"
 
@@ -33,7 +33,7 @@ rule diagnostic_figure:
         kind=lambda w: w.kind,
         setting=lambda w: w.setting,
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/diagnostic_figures.py"
 
@@ -55,7 +55,7 @@ rule ablation_figure:
         kind=lambda w: w.kind,
         setting=None,
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/diagnostic_figures.py"
 
@@ -76,6 +76,6 @@ rule swr_figure:
     params:
         title=lambda w: model_title(cfg, w.scale, w.setting),
     conda:
-        "../../envs/analysis.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/swr_figure.py"

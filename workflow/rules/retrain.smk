@@ -15,6 +15,6 @@ rule retrain_ticket:
         runtime=training_runtime_min,
         gpu=training_gpus(),
     conda:
-        "../../envs/train.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/retrain.py"

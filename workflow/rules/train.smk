@@ -19,6 +19,6 @@ rule train:
         runtime=training_runtime_min,
         gpu=training_gpus(),
     conda:
-        "../../envs/train.yaml"
+        "../../envs/pipeline.yaml"
     script:
         "../scripts/train.py"

@@ -1,0 +1,66 @@
+"""Grow: start from a random 10% seed mask and activate the best inactive units at each boundary.
+
+Newborns enter with the weights they were initialised with (masked units get no gradient, so those
+are untouched) and the optimizer state is left as it is.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from plasticity.masks import edit_count, random_subset_mask, round_half_up, top_units
+from plasticity.methods import Method, edit_event, layer_targets
+from plasticity.models import MaskedNet
+from plasticity.streams import seeded_generator
+
+
+@torch.no_grad()
+def activation_scores(model: MaskedNet, x: torch.Tensor, y: torch.Tensor, tau: float) -> dict[str, torch.Tensor]:
+    """Per unit: the fraction of samples whose unmasked post-activation exceeds tau."""
+    record: dict = {}
+    model(x, record)
+    return {name: (a > tau).float().mean(dim=0) for name, (_, a) in record.items()}
+
+
+def gradient_scores(model: MaskedNet, x: torch.Tensor, y: torch.Tensor, tau: float) -> dict[str, torch.Tensor]:
+    """Per unit: mean |dL/dz| on the batch with the layer's inactive units temporarily unmasked."""
+    scores = {}
+    for name, layer in model.hidden.items():
+        saved = layer.mask.clone()
+        layer.mask.fill_(1.0)
+        record: dict = {}
+        loss = F.cross_entropy(model(x, record), y)
+        (grad,) = torch.autograd.grad(loss, record[name][0])
+        scores[name] = grad.abs().mean(dim=0)
+        layer.mask.copy_(saved)
+    return scores
+
+
+SELECTORS = {"activation": activation_scores, "gradient": gradient_scores}
+
+
+class Grow(Method):
+    def setup(self, trainer) -> list[dict]:
+        cfg = trainer.cfg
+        self.targets = layer_targets(trainer.model, cfg)
+        self.generator = seeded_generator(cfg.seed, "edits")
+        events = []
+        for name, layer in trainer.model.hidden.items():
+            seed_units = min(self.targets[name], max(1, round_half_up(cfg.grow.seed_fraction * layer.units)))
+            layer.mask.copy_(random_subset_mask(layer.units, seed_units, self.generator))
+            events.append(edit_event("seed", name, 0, seed_units, self.targets[name]))
+        return events
+
+    def on_cycle_boundary(self, trainer, cycle: int) -> list[dict]:
+        cfg = trainer.cfg
+        x, y = trainer.sample_batch(cycle, cfg.grow.score_batch_size, self.generator)
+        scores = SELECTORS[cfg.grow.selector](trainer.model, x, y, cfg.grow.tau)
+        events = []
+        for name, layer in trainer.model.hidden.items():
+            inactive = torch.nonzero(layer.mask == 0).flatten()
+            before = layer.units - len(inactive)
+            n = edit_count(self.targets[name] - before, cycle - 1, cfg.cycles - 1, len(inactive))
+            layer.mask[top_units(scores[name].cpu(), inactive.cpu(), n, self.generator)] = 1.0
+            events.append(edit_event("grow", name, before, before + n, self.targets[name]))
+        return events

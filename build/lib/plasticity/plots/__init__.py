@@ -1,0 +1,44 @@
+"""Figures: one module per figure family; they read tidy tables only, never checkpoints."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # figures are rendered by headless Snakemake jobs
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from plasticity.io import atomic_path  # noqa: E402
+from plasticity.stats import mean_ci  # noqa: E402
+
+# Okabe-Ito colour-blind-safe palette; a method keeps its colour in every figure.
+METHOD_COLORS = {"dense": "#000000", "grow": "#D55E00", "prune": "#0072B2"}
+
+
+def save_figure(fig: Figure, *paths: str | Path) -> None:
+    """Save `fig` to each path, in the format its suffix names (pdf, png, ...)."""
+    for path in paths:
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=200, bbox_inches="tight")
+
+
+def mean_ci_line(ax: Axes, per_seed: pd.DataFrame, x: str, y: str, *, band: bool = True, offset: float = 0.0,
+                 limits: tuple[float, float] = (-np.inf, np.inf), **style) -> None:
+    """Mean ± 95% CI over the rows (seeds) at each x, as a line with a band or with error bars.
+
+    `limits` clips the band to the values the quantity can take (a t-interval of 3 accuracies can reach below 0%)."""
+    levels = sorted(per_seed[x].unique())
+    means, cis = map(np.array, zip(*(mean_ci(per_seed.loc[per_seed[x] == level, y].to_numpy()) for level in levels)))
+    cis = np.nan_to_num(cis)
+    xs = np.asarray(levels, dtype=float) + offset
+    if band:
+        ax.plot(xs, means, markersize=4, linewidth=1.4, **style)
+        ax.fill_between(xs, np.clip(means - cis, *limits), np.clip(means + cis, *limits), color=style["color"],
+                        alpha=0.15, linewidth=0)
+    else:
+        ax.errorbar(xs, means, yerr=cis, markersize=4, linewidth=1.4, capsize=2.5, **style)
