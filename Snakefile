@@ -28,6 +28,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/retrain.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/figures.smk"
+include: "workflow/rules/scorecard.smk"
 
 
 report: "workflow/report/workflow.rst"

@@ -38,6 +38,7 @@ def epoch_rows(setting, method, c, seed, phase):
             "epoch": epoch, "cycle": (epoch - 1) // EPOCHS_PER_CYCLE + 1, "task": 1,
             "test_acc": base(setting, method, c, seed) + slope * epoch, "train_loss": 1.0, "lr": 0.01,
             "active_units": 512, "cycle_end": epoch % EPOCHS_PER_CYCLE == 0, "val_acc": math.nan,
+            "device": "cpu",
         }
         for epoch in range(1, n_epochs + 1)
     ]
@@ -90,6 +91,12 @@ def test_full_dense_row_is_the_dense_run_itself_with_both_taa_readings(runs):
     assert row.cycle_taa == row.cycle_taa_ends == row.wt_taa_ends == pytest.approx(base + 0.01 * (2 + 4 + 6) / 3)
     assert row.wt_taa == row.wt_taa_epochs == row.cycle_taa_epochs == pytest.approx(base + 0.01 * 3.5)
     assert row.delta_acc == 0 and row.delta_taa == pytest.approx(row.wt_taa_epochs - row.cycle_taa_ends)
+
+
+def test_a_study_without_dense_has_no_full_dense_rows():
+    epochs = make_epochs()
+    runs = run_metrics(epochs[epochs["method"] == "grow"], COMPACTNESS)
+    assert len(runs) == len(SETTINGS) * len(COMPACTNESS) * len(SEEDS) and runs["setting"].notna().all()
 
 
 def test_taa_reading_keys_pick_the_columns_behind_cycle_and_wt_taa():

@@ -248,6 +248,8 @@ def test_script_dispatches_every_kind(kind, tmp_path, probe, runs, selector_stud
         table.to_csv(inputs[name], index=False)
     outputs = SimpleNamespace(pdf=str(tmp_path / "figure.pdf"), png=str(tmp_path / "figure.png"))
     snakemake = SimpleNamespace(input=SimpleNamespace(**inputs), output=outputs,
-                                params=SimpleNamespace(title="MNIST (smoke)", kind=kind, setting=None))
+                                params=SimpleNamespace(title="MNIST (smoke)", kind=kind, setting=None,
+                                                       config_hash="0123456789abcdef"))
     runpy.run_path(str(SCRIPT), init_globals={"snakemake": snakemake})
     assert Path(outputs.pdf).stat().st_size > 0 and Path(outputs.png).stat().st_size > 0
+    assert (tmp_path / "figure.provenance.json").exists()

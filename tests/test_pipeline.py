@@ -10,6 +10,9 @@ import torch
 import yaml
 
 from idx_files import write_idx_dataset
+from plasticity.claims import CLAIMS
+from plasticity.metrics import METRICS, TAA_READINGS
+from plasticity.published import PUBLISHED_DIR
 
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile")]
@@ -18,7 +21,8 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snake
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
     command = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(REPO / "config.yaml"),
                str(workdir / "test.yaml"), "--cores", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=900)
+    # The timeout catches hangs only: the smoke DAG takes a few minutes alone, several on a busy machine.
+    return subprocess.run(command, capture_output=True, text=True, timeout=3600)
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +49,9 @@ def test_data_rule_prepares_the_mirror_files(smoke_dag):
 
 def test_every_run_reaches_the_tables(smoke_dag):
     runs = pd.read_csv(smoke_dag / "results/smoke/mlp/runs.csv")
-    # 2 settings x 3 methods x 2 compactness levels x 2 seeds, each with cycle and ticket metrics
-    assert len(runs) == 24 and not runs.isna().any().any()
+    # 2 settings x 3 methods x 2 compactness levels x 2 seeds, each with cycle and ticket metrics, + Dense at c=100
+    assert len(runs) == 24 + 4 and not runs[METRICS + TAA_READINGS].isna().any().any()
+    assert set(runs["cycle_device"]) == set(runs["wt_device"]) == {"cpu"}
     assert runs[["cycle_acc", "wt_acc", "cycle_taa", "wt_taa"]].stack().between(0, 1).all()
     assert (runs["delta_acc"] == runs["wt_acc"] - runs["cycle_acc"]).all()
     epochs = pd.read_csv(smoke_dag / "results/smoke/mlp/epochs.csv")
@@ -85,6 +90,40 @@ def test_swr_studies_reach_their_table_and_figures(smoke_dag):
     for name in ("swr_warm_swr_fashion_mlp_warm_accuracy", "swr_continual_swr_fashion_mlp_limited_norms",
                  "swr_grow_parity"):
         assert (smoke_dag / f"figures/smoke/{name}.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_the_scorecard_holds_every_published_number_and_the_claims(smoke_dag):
+    card = pd.read_csv(smoke_dag / "figures/smoke/scorecard.csv")
+    published = sum(len(pd.read_csv(path)) for path in PUBLISHED_DIR.glob("s*_table*.csv"))
+    assert len(card) == published
+    assert set(card["verdict"]) == {"stand-in only", "not run"}  # smoke runs no protocol
+    ours = card[card["verdict"] == "stand-in only"]
+    assert ours["ours_mean"].notna().all() and ours["note"].str.startswith("smoke stand-in").all()
+    assert set(ours["table"]) >= {"Table 1", "Table 3", "Table 4", "Table 5", "Table 7", "Table 9", "Table 10"}
+    claims = pd.read_csv(smoke_dag / "figures/smoke/claims.csv")
+    assert list(claims["claim_id"]) == [claim.id for claim in CLAIMS]
+    assert (smoke_dag / "figures/smoke/scorecard.html").read_text().count("<table") == 3
+    readings = pd.read_csv(smoke_dag / "figures/smoke/readings.csv")
+    assert set(readings["setting"]) == {"split_fashion_er", "split_fashion_er_uncapped", "split_fashion_er_restart_at_rewind"}
+
+
+def test_every_output_records_its_provenance(smoke_dag):
+    records = pd.read_csv(smoke_dag / "figures/smoke/provenance.csv")
+    stems = {path.name.removesuffix(".csv") for path in (smoke_dag / "figures/smoke").glob("*.csv")} - {"provenance"}
+    stems |= {path.stem for path in (smoke_dag / "figures/smoke").glob("*.pdf")}
+    assert set(records["output"]) == stems
+    assert (records["devices"] == "cpu").all() and records["config_hash"].str.fullmatch("[0-9a-f]{16}").all()
+    assert records["torch"].eq("2.14.1").all()
+
+
+def test_only_studies_builds_those_and_scores_the_rest_as_not_run(tmp_path):
+    overrides = {"scale": "smoke", "only_studies": ["mlp"]}
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(overrides))
+    result = snakemake(tmp_path, "--dry-run")
+    jobs = result.stdout + result.stderr
+    assert result.returncode == 0, jobs[-3000:]
+    assert "results/smoke/runs/mnist_iid/" in jobs and "results/smoke/runs/fashion_conv_iid/" not in jobs
+    assert "rule scorecard:" in jobs and "rule swr_table" not in jobs
 
 
 def test_a_finished_dag_has_nothing_left_to_do(smoke_dag):

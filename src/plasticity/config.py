@@ -93,6 +93,11 @@ def _check_names(cfg: dict) -> list[str]:
             problems.append(f"config key {key_path}: unknown {section} '{name}'; {hint}known: {', '.join(known)}")
 
     check(cfg["scale"], cfg["scales"], "scale", "scale")
+    for i, study in enumerate(cfg["only_studies"]):
+        check(study, cfg["studies"], "study", f"only_studies[{i}]")
+    protocol = [scale for scale, values in cfg["scales"].items() if values["protocol"]]
+    if len(protocol) != 1:
+        problems.append(f"exactly one scale must have protocol: true (the publications' protocols), got {protocol}")
     for setting, values in cfg["settings"].items():
         check(values["dataset"], cfg["data"]["datasets"], "dataset", f"settings.{setting}.dataset")
     for study, plan in cfg["studies"].items():
@@ -234,6 +239,11 @@ def load_config(raw: dict) -> dict:
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     return cfg
+
+
+def built_studies(cfg: dict) -> list[str]:
+    """The studies the DAG builds: `only_studies`, or every study."""
+    return cfg["only_studies"] or list(cfg["studies"])
 
 
 def study_plan(cfg: dict, scale: str, study: str) -> dict:

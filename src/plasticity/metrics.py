@@ -11,22 +11,24 @@ METRICS = ["cycle_acc", "cycle_taa", "wt_acc", "wt_taa", "delta_acc", "delta_taa
 # Both readings of each TAA (PROTOCOL.md section 4 defines Cycle TAA over the cycle ends and WT TAA over
 # every epoch; config.yaml `metrics` picks the one that becomes cycle_taa / wt_taa, the other stays beside it).
 TAA_READINGS = ["cycle_taa_ends", "cycle_taa_epochs", "wt_taa_ends", "wt_taa_epochs"]
+DEVICES = ["cycle_device", "wt_device"]  # where the training run and the ticket trained (provenance)
 DENSE_TRAINING_C = 100  # dense trains once with every unit; its tickets are cut at each compactness
 
 
 def _accuracy_metrics(epochs: pd.DataFrame) -> pd.DataFrame:
     """Per run of `epochs`: final accuracy, TAA over its cycle ends and over all its epochs, final validation
-    accuracy (NaN without a validation split)."""
+    accuracy (NaN without a validation split), the device it trained on."""
     epochs = epochs.sort_values("epoch")
     by_run = epochs.groupby(RUN_KEY)
     ends = epochs[epochs["cycle_end"].astype(bool)].groupby(RUN_KEY)
     return pd.DataFrame({"acc": by_run["test_acc"].last(), "taa_ends": ends["test_acc"].mean(),
                          "taa_epochs": by_run["test_acc"].mean(),
-                         "val_acc": by_run["val_acc"].apply(lambda values: values.iloc[-1])}).reset_index()
+                         "val_acc": by_run["val_acc"].apply(lambda values: values.iloc[-1]),
+                         "device": by_run["device"].first()}).reset_index()
 
 
 def _prefixed(metrics: pd.DataFrame, prefix: str) -> pd.DataFrame:
-    return metrics.rename(columns={name: f"{prefix}_{name}" for name in ("acc", "taa_ends", "taa_epochs")})
+    return metrics.rename(columns={name: f"{prefix}_{name}" for name in ("acc", "taa_ends", "taa_epochs", "device")})
 
 
 def _describe(rows: pd.DataFrame) -> str:
@@ -48,8 +50,9 @@ def run_metrics(epochs: pd.DataFrame, compactness: list[int], tickets: bool = Tr
     """
     cycle = _prefixed(_accuracy_metrics(epochs[epochs["phase"] == "cycle"]), "cycle")
     is_full_dense = (cycle["method"] == "dense") & (cycle["c"] == DENSE_TRAINING_C)
-    full_dense = cycle[is_full_dense].assign(wt_acc=cycle["cycle_acc"], wt_taa_ends=cycle["cycle_taa_ends"],
-                                             wt_taa_epochs=cycle["cycle_taa_epochs"])
+    full_dense = cycle[is_full_dense].copy()
+    for name in ("acc", "taa_ends", "taa_epochs", "device"):
+        full_dense[f"wt_{name}"] = full_dense[f"cycle_{name}"]
     levels = [c for c in compactness if c != DENSE_TRAINING_C]
     dense_at_c = cycle[is_full_dense].drop(columns="c").merge(pd.DataFrame({"c": levels}), how="cross")
     cycle = pd.concat([cycle[(cycle["method"] != "dense") & cycle["c"].isin(compactness)], dense_at_c])
@@ -66,12 +69,13 @@ def run_metrics(epochs: pd.DataFrame, compactness: list[int], tickets: bool = Tr
                 f"run_metrics: {' | '.join(problems)} (dense rows read the c={DENSE_TRAINING_C} training run)"
             )
         cycle = runs.drop(columns="_merge")
-    runs = pd.concat([cycle, full_dense]).reindex(columns=RUN_KEY + ["cycle_acc", "wt_acc", "val_acc", *TAA_READINGS])
+    runs = pd.concat([cycle, full_dense]).reindex(columns=RUN_KEY + ["cycle_acc", "wt_acc", "val_acc", *TAA_READINGS,
+                                                                    *DEVICES])
     runs["cycle_taa"] = runs[f"cycle_taa_{cycle_taa}"]
     runs["wt_taa"] = runs[f"wt_taa_{wt_taa}"]
     runs["delta_acc"] = runs["wt_acc"] - runs["cycle_acc"]
     runs["delta_taa"] = runs["wt_taa"] - runs["cycle_taa"]
-    return runs[RUN_KEY + METRICS + TAA_READINGS + ["val_acc"]].sort_values(RUN_KEY).reset_index(drop=True)
+    return runs[RUN_KEY + METRICS + TAA_READINGS + ["val_acc", *DEVICES]].sort_values(RUN_KEY).reset_index(drop=True)
 
 
 def run_descriptors(run_configs: list[dict]) -> pd.DataFrame:

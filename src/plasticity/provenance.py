@@ -69,3 +69,22 @@ def sidecar(stem: str | Path) -> Path:
 
 def write(stem: str | Path, provenance: dict) -> None:
     atomic_write_text(json.dumps(provenance, indent=2) + "\n", sidecar(stem))
+
+
+def devices(*tables) -> list[str]:
+    """The devices named in the *_device columns of runs tables (where their runs and tickets trained)."""
+    found = set()
+    for table in tables:
+        for column in (name for name in table.columns if name.endswith("_device")):
+            found.update(str(value) for value in table[column].dropna().unique())
+    return sorted(found)
+
+
+def table(records: dict[str, dict]):
+    """One row per output (its stem): commit, config hash, devices, each package's version, when it was made."""
+    import pandas as pd
+
+    rows = [{"output": stem, "commit": record["commit"], "config_hash": record["config_hash"],
+             "devices": ", ".join(record["devices"]), **record["packages"], "created": record["created"]}
+            for stem, record in sorted(records.items())]
+    return pd.DataFrame(rows)

@@ -9,6 +9,8 @@ import pandas as pd
 
 from plasticity.io import atomic_write_csv, atomic_write_text
 from plasticity.metrics import DENSE_TRAINING_C
+from plasticity.provenance import line as provenance_line
+from plasticity.provenance import write as write_provenance
 from plasticity.stats import summarise, welch_table
 
 METHOD_LABELS = {"dense": "Dense", "grow": "Grow", "prune": "Prune"}
@@ -51,33 +53,42 @@ def format_p(p: float) -> str:
     return "n/a" if math.isnan(p) else f"{p:.3g}"
 
 
-def _latex(df: pd.DataFrame, caption: str) -> str:
+def _latex(df: pd.DataFrame, caption: str, long: bool = False, footer: str = "") -> str:
+    """A booktabs table; `long` makes it a longtable that breaks across pages (package longtable)."""
     def row(cells) -> str:
         return " & ".join(str(cell).translate(_LATEX_ESCAPES) for cell in cells) + r" \\"
 
+    caption = rf"\caption{{{caption.translate(_LATEX_ESCAPES)}}}"
+    columns = "l" * len(df.columns)
+    begin = [rf"\begin{{longtable}}{{{columns}}}", caption + r" \\"] if long else [
+        r"\begin{table}[t]", r"\centering", caption, rf"\begin{{tabular}}{{{columns}}}"]
+    end = [r"\end{longtable}"] if long else [r"\end{tabular}", r"\end{table}"]
     return "\n".join([
-        r"\begin{table}[t]",
-        r"\centering",
-        rf"\caption{{{caption.translate(_LATEX_ESCAPES)}}}",
-        rf"\begin{{tabular}}{{{'l' * len(df.columns)}}}",
+        *begin,
         r"\toprule",
         row(df.columns),
         r"\midrule",
         *(row(cells) for cells in df.itertuples(index=False)),
         r"\bottomrule",
-        r"\end{tabular}",
-        r"\end{table}",
+        *end,
+        *([f"% {footer}"] if footer else []),
         "",
     ])
 
 
-def write_table(df: pd.DataFrame, stem: str | Path, caption: str, formatted: pd.DataFrame | None = None) -> None:
-    """Write stem.csv (df, tidy numbers) and stem.md / stem.tex (`formatted`, or df when not given)."""
+def write_table(df: pd.DataFrame, stem: str | Path, caption: str, formatted: pd.DataFrame | None = None,
+                provenance: dict | None = None, long: bool = False) -> None:
+    """Write stem.csv (df, tidy numbers) and stem.md / stem.tex (`formatted`, or df when not given); with
+    `provenance`, its line ends the Markdown and LaTeX files and stem.provenance.json holds the record."""
     stem = Path(stem)
     shown = df if formatted is None else formatted
+    footer = provenance_line(provenance) if provenance else ""
     atomic_write_csv(df, stem.with_name(stem.name + ".csv"))
-    atomic_write_text(f"{caption}\n\n{shown.to_markdown(index=False)}\n", stem.with_name(stem.name + ".md"))
-    atomic_write_text(_latex(shown, caption), stem.with_name(stem.name + ".tex"))
+    markdown = f"{caption}\n\n{shown.to_markdown(index=False)}\n" + (f"\n{footer}\n" if footer else "")
+    atomic_write_text(markdown, stem.with_name(stem.name + ".md"))
+    atomic_write_text(_latex(shown, caption, long, footer), stem.with_name(stem.name + ".tex"))
+    if provenance:
+        write_provenance(stem, provenance)
 
 
 def percent_cells(long: pd.DataFrame) -> pd.Series:
@@ -98,6 +109,13 @@ def wide_table(long: pd.DataFrame, index: list[str], cells: pd.Series, labels: d
     return wide.rename(columns=INDEX_LABELS)
 
 
+def mean_over_compactness(runs: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    """One row per setting, method and seed: the seed's metrics averaged over the compactness levels below 100;
+    Dense's row is its full network (c = 100), which the papers report once."""
+    in_summary = (runs["method"] == "dense") == (runs["c"] == DENSE_TRAINING_C)
+    return runs[in_summary].groupby(["setting", "method", "seed"], as_index=False)[metrics].mean()
+
+
 def summary_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Per benchmark and method: WT and Delta metrics averaged over compactness levels; Dense is the full
     network (c = 100), as the papers report it once.
@@ -106,9 +124,7 @@ def summary_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     Returns (tidy numbers, formatted table).
     """
     metrics = list(SUMMARY_LABELS)
-    in_summary = (runs["method"] == "dense") == (runs["c"] == DENSE_TRAINING_C)
-    per_seed = runs[in_summary].groupby(["setting", "method", "seed"], as_index=False)[metrics].mean()
-    tidy = summarise(per_seed, metrics, by=("setting", "method"))
+    tidy = summarise(mean_over_compactness(runs, metrics), metrics, by=("setting", "method"))
     return tidy, wide_table(tidy, ["setting", "method"], percent_cells(tidy), SUMMARY_LABELS)
 
 

@@ -30,13 +30,14 @@ rule comparison_tables:
     input:
         runs="results/{scale}/{study}/runs.csv",
     output:
-        summary=multiext("figures/{scale}/{study}_summary", ".csv", ".md", ".tex"),
-        compactness=multiext("figures/{scale}/{study}_compactness", ".csv", ".md", ".tex"),
-        welch=multiext("figures/{scale}/{study}_welch", ".csv", ".md", ".tex"),
+        summary=multiext("figures/{scale}/{study}_summary", ".csv", ".md", ".tex", ".provenance.json"),
+        compactness=multiext("figures/{scale}/{study}_compactness", ".csv", ".md", ".tex", ".provenance.json"),
+        welch=multiext("figures/{scale}/{study}_welch", ".csv", ".md", ".tex", ".provenance.json"),
     wildcard_constraints:
         study="|".join(COMPARISON_STUDIES),
     params:
         label=lambda w: f"{COMPARISON_STUDIES[w.study]} study ({w.scale} scale)",
+        config_hash=lambda w: study_hash(w.scale, w.study),
     conda:
         "../../envs/pipeline.yaml"
     script:
@@ -48,11 +49,12 @@ rule ablation_table:
     input:
         runs="results/{scale}/{study}/runs.csv",
     output:
-        table=multiext("figures/{scale}/{study}_table", ".csv", ".md", ".tex"),
+        table=multiext("figures/{scale}/{study}_table", ".csv", ".md", ".tex", ".provenance.json"),
     wildcard_constraints:
         study="heuristics|allocation",
     params:
         caption=lambda w: ABLATION_TABLE_CAPTIONS[w.study].format(scale=w.scale),
+        config_hash=lambda w: study_hash(w.scale, w.study),
     conda:
         "../../envs/pipeline.yaml"
     script:
@@ -65,11 +67,12 @@ rule swr_table:
     input:
         runs=expand("results/{{scale}}/{study}/runs.csv", study=SWR_TABLE_STUDIES),
     output:
-        table=multiext("figures/{scale}/swr_single_task", ".csv", ".md", ".tex"),
+        table=multiext("figures/{scale}/swr_single_task", ".csv", ".md", ".tex", ".provenance.json"),
     params:
         caption=lambda w: f"Soft Weight Rescaling, single task ({w.scale} scale): final test accuracy per model, "
         "dataset and LR schedule, each regulariser at the lambda with the best mean final validation accuracy "
         "(held-out training data); mean ± 95% CI over seeds, in %.",
+        config_hash=lambda w: study_hash(w.scale, *SWR_TABLE_STUDIES),
     conda:
         "../../envs/pipeline.yaml"
     script:

@@ -2,8 +2,12 @@
 
 import re
 
-from plasticity.config import (ablation_title, figure_title, model_title, run_config, run_dir, run_grid, study_plan,
-                               ticket_grid, trained_c)
+from functools import cache
+
+from plasticity.config import (ablation_title, built_studies, figure_title, model_title, run_config, run_dir, run_grid,
+                               study_plan, ticket_grid, trained_c)
+from plasticity.provenance import config_hash
+from plasticity.scorecard import load_mapping
 
 # The folders of one run as wildcard patterns, from the same run_dir that names concrete runs.
 RUN_DIR = run_dir({field: f"{{{field}}}" for field in ("setting", "method", "c", "seed")})
@@ -83,22 +87,61 @@ ABLATION_TABLE_CAPTIONS = {
 }
 
 
+@cache
+def study_hash(scale: str, *studies: str) -> str:
+    """The config hash of outputs made from these studies' runs (provenance): it changes exactly when a run
+    config of them, or the TAA reading of the tables, does."""
+    grids = [[run_grid(cfg, scale, study), ticket_grid(cfg, scale, study)] for study in studies]
+    return config_hash([grids, cfg["metrics"]])
+
+
+SCORECARD_MAPPING = str(Path(workflow.basedir) / "workflow" / "scorecard.yaml")  # in the repository, not the workdir
+# The readings table gathers the runs of these studies: the readings, and the default setting's full study.
+READINGS_STUDIES = ["readings", "readings_prune", "mlp"]
+
+
+def scorecard_studies(scale: str) -> list[str]:
+    """The built studies whose runs the scorecard mapping reads (plasticity.scorecard)."""
+    mapped = dict.fromkeys(spec["study"] for spec in load_mapping(SCORECARD_MAPPING).values() if "study" in spec)
+    return [study for study in mapped if study in built_studies(cfg)]
+
+
+def readings_studies(scale: str) -> list[str]:
+    return [study for study in READINGS_STUDIES if study in built_studies(cfg)]
+
+
 def study_targets(scale: str) -> list[str]:
-    """Every table and figure of every study at this scale (rule all)."""
+    """Every output at this scale and the provenance page gathering their records (rule all)."""
+    return output_targets(scale) + expand(rules.provenance_page.output, scale=scale)
+
+
+def output_targets(scale: str) -> list[str]:
+    """Every table and figure of every built study at this scale, the readings table and the scorecard."""
+    built = set(built_studies(cfg))
     targets = []
-    for study in COMPARISON_STUDIES:
+    for study in filter(built.__contains__, COMPARISON_STUDIES):
         settings = study_plan(cfg, scale, study)["settings"]
         targets += expand(rules.comparison_tables.output, scale=scale, study=study)
         targets += expand(rules.comparison_figure.output, scale=scale, study=study, setting=settings)
-    for study in DIAGNOSTIC_STUDIES:
+    for study in filter(built.__contains__, DIAGNOSTIC_STUDIES):
         settings = study_plan(cfg, scale, study)["settings"]
         targets += expand(rules.diagnostic_figure.output, scale=scale, study=study, setting=settings,
                           kind=SETTING_DIAGNOSTICS)
     for study, kinds in ABLATION_FIGURES.items():
-        targets += expand(rules.ablation_figure.output, scale=scale, study=study, kind=kinds)
-    targets += expand(rules.ablation_table.output, scale=scale, study=["heuristics", "allocation"])
+        if study in built:
+            targets += expand(rules.ablation_figure.output, scale=scale, study=study, kind=kinds)
+    targets += expand(rules.ablation_table.output, scale=scale, study=[s for s in ABLATION_TABLE_CAPTIONS if s in built])
     for study, kinds in SWR_FIGURES.items():
-        settings = study_plan(cfg, scale, study)["base_settings"]
-        targets += expand(rules.swr_figure.output, scale=scale, study=study, setting=settings, kind=kinds)
-    targets += expand(rules.swr_table.output, scale=scale)
-    return targets
+        if study in built:
+            settings = study_plan(cfg, scale, study)["base_settings"]
+            targets += expand(rules.swr_figure.output, scale=scale, study=study, setting=settings, kind=kinds)
+    if set(SWR_TABLE_STUDIES) <= built:
+        targets += expand(rules.swr_table.output, scale=scale)
+    if "readings" in built:
+        targets += expand(rules.readings.output, scale=scale)
+    return targets + expand(rules.scorecard.output, scale=scale)
+
+
+def provenance_records(scale: str) -> list[str]:
+    """The provenance record of every output of the scale (the sidecars its rules declare)."""
+    return [path for path in output_targets(scale) if path.endswith(".provenance.json")]

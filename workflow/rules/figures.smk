@@ -6,10 +6,12 @@ rule comparison_figure:
         pdf="figures/{scale}/{study}_{setting}.pdf",
         png=report("figures/{scale}/{study}_{setting}.png", caption="../report/comparison_figure.rst",
                    category="{study}", subcategory="{scale}"),
+        provenance="figures/{scale}/{study}_{setting}.provenance.json",
     wildcard_constraints:
         study="|".join(COMPARISON_STUDIES),
     params:
         title=lambda w: figure_title(cfg, w.scale, w.setting),
+        config_hash=lambda w: study_hash(w.scale, w.study),
     conda:
         "../../envs/pipeline.yaml"
     script:
@@ -25,6 +27,7 @@ rule diagnostic_figure:
         pdf="figures/{scale}/{study}_{setting}_{kind}.pdf",
         png=report("figures/{scale}/{study}_{setting}_{kind}.png", caption="../report/diagnostic_figure.rst",
                    category="{study}", subcategory="{scale}"),
+        provenance="figures/{scale}/{study}_{setting}_{kind}.provenance.json",
     wildcard_constraints:
         study="|".join(DIAGNOSTIC_STUDIES),
         kind="|".join(SETTING_DIAGNOSTICS),
@@ -32,6 +35,7 @@ rule diagnostic_figure:
         title=lambda w: figure_title(cfg, w.scale, w.setting),
         kind=lambda w: w.kind,
         setting=lambda w: w.setting,
+        config_hash=lambda w: study_hash(w.scale, w.study),
     conda:
         "../../envs/pipeline.yaml"
     script:
@@ -47,6 +51,7 @@ rule ablation_figure:
         pdf="figures/{scale}/{study}_{kind}.pdf",
         png=report("figures/{scale}/{study}_{kind}.png", caption="../report/diagnostic_figure.rst",
                    category="{study}", subcategory="{scale}"),
+        provenance="figures/{scale}/{study}_{kind}.provenance.json",
     wildcard_constraints:
         study="|".join(ABLATION_FIGURES),
         kind="|".join({kind for kinds in ABLATION_FIGURES.values() for kind in kinds}),
@@ -54,6 +59,7 @@ rule ablation_figure:
         title=lambda w: ablation_title(cfg, w.scale, w.study),
         kind=lambda w: w.kind,
         setting=None,
+        config_hash=lambda w: study_hash(w.scale, w.study),
     conda:
         "../../envs/pipeline.yaml"
     script:
@@ -70,11 +76,13 @@ rule swr_figure:
         pdf="figures/{scale}/{study}_{setting}_{kind}.pdf",
         png=report("figures/{scale}/{study}_{setting}_{kind}.png", caption="../report/swr_figure.rst",
                    category="{study}", subcategory="{scale}"),
+        provenance="figures/{scale}/{study}_{setting}_{kind}.provenance.json",
     wildcard_constraints:
         study="|".join(SWR_FIGURES),
         kind="accuracy|norms",
     params:
         title=lambda w: model_title(cfg, w.scale, w.setting),
+        config_hash=lambda w: study_hash(w.scale, w.study),
     conda:
         "../../envs/pipeline.yaml"
     script:

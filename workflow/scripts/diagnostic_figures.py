@@ -7,6 +7,7 @@ Run by Snakemake's `script:` directive, which injects the `snakemake` object.
 
 import pandas as pd
 
+from plasticity import provenance
 from plasticity.plots import save_figure
 from plasticity.plots.diagnostics import (
     age_figure,
@@ -42,4 +43,5 @@ if snakemake.params.setting is not None:  # a per-benchmark figure of a study wi
     probe = probe[probe["setting"] == snakemake.params.setting]
     runs = runs[runs["setting"] == snakemake.params.setting]
 figure = FIGURES[snakemake.params.kind](probe, runs, snakemake.params.title)
-save_figure(figure, snakemake.output.pdf, snakemake.output.png)
+record = provenance.record(snakemake.params.config_hash, provenance.devices(runs))
+save_figure(figure, snakemake.output.pdf, snakemake.output.png, provenance=record)

@@ -5,6 +5,7 @@ Run by Snakemake's `script:` directive, which injects the `snakemake` object.
 
 import pandas as pd
 
+from plasticity import provenance
 from plasticity.plots import save_figure
 from plasticity.plots.swr import accuracy_curves_figure, weight_norms_figure
 
@@ -17,4 +18,5 @@ if snakemake.wildcards.kind == "accuracy":
 else:
     norms = pd.read_csv(snakemake.input.norms)
     figure = weight_norms_figure(norms[norms["setting"].isin(runs["setting"])], epochs, runs, snakemake.params.title)
-save_figure(figure, snakemake.output.pdf, snakemake.output.png)
+record = provenance.record(snakemake.params.config_hash, provenance.devices(runs))
+save_figure(figure, snakemake.output.pdf, snakemake.output.png, provenance=record)

@@ -13,18 +13,28 @@ import pandas as pd  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
+import matplotlib.pyplot as plt  # noqa: E402
+
 from plasticity.io import atomic_path  # noqa: E402
+from plasticity.provenance import line as provenance_line  # noqa: E402
+from plasticity.provenance import write as write_provenance  # noqa: E402
 from plasticity.stats import mean_ci  # noqa: E402
 
 # Okabe-Ito colour-blind-safe palette; a method keeps its colour in every figure.
 METHOD_COLORS = {"dense": "#000000", "grow": "#D55E00", "prune": "#0072B2"}
 
 
-def save_figure(fig: Figure, *paths: str | Path) -> None:
-    """Save `fig` to each path, in the format its suffix names (pdf, png, ...)."""
+def save_figure(fig: Figure, *paths: str | Path, provenance: dict | None = None) -> None:
+    """Save `fig` to each path, in the format its suffix names (pdf, png, ...); with `provenance`, its line goes
+    into each file's metadata and the record beside the first path (<stem>.provenance.json)."""
     for path in paths:
+        suffix = Path(path).suffix.lstrip(".")
+        metadata = {"Subject" if suffix == "pdf" else "Description": provenance_line(provenance)} if provenance else None
         with atomic_path(path) as tmp:
-            fig.savefig(tmp, format=Path(path).suffix.lstrip("."), dpi=200, bbox_inches="tight")
+            fig.savefig(tmp, format=suffix, dpi=200, bbox_inches="tight", metadata=metadata)
+    if provenance:
+        write_provenance(Path(paths[0]).with_suffix(""), provenance)
+    plt.close(fig)
 
 
 def mean_ci_line(ax: Axes, per_seed: pd.DataFrame, x: str, y: str, *, band: bool = True, offset: float = 0.0,
