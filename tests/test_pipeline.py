@@ -104,7 +104,7 @@ def test_the_scorecard_holds_every_published_number_and_the_claims(smoke_dag):
     assert list(claims["claim_id"]) == [claim.id for claim in CLAIMS]
     assert (smoke_dag / "figures/smoke/scorecard.html").read_text().count("<table") == 3
     readings = pd.read_csv(smoke_dag / "figures/smoke/readings.csv")
-    assert set(readings["setting"]) == {"split_fashion_er", "split_fashion_er_uncapped", "split_fashion_er_restart_at_rewind"}
+    assert set(readings["setting"]) == {"split_fashion_er", "split_fashion_er_cap200", "split_fashion_er_restart_at_rewind"}
 
 
 def test_every_output_records_its_provenance(smoke_dag):

@@ -177,19 +177,19 @@ def test_published_selection_runs_one_point_per_regulariser_and_refuses_where_no
 
 
 def test_readings_name_their_keys_and_stand_beside_the_published_summary():
-    assert reading_keys(CFG, "paper", "split_fashion_er_uncapped", "split_fashion_er") == "replay.cap: 0"
+    assert reading_keys(CFG, "paper", "split_fashion_er_cap200", "split_fashion_er") == "replay.cap: 200"
     assert reading_keys(CFG, "paper", "split_fashion_er", "split_fashion_er") == "default"
     published = published_summary(MAPPING, CFG, "split_fashion_er").set_index(["method", "metric"])
     assert published.loc[("dense", "wt_acc"), "mean"] == 75.01 and published.loc[("dense", "wt_acc"), "ci"] == 1.58
     assert published.loc[("grow", "delta_acc"), "mean"] == 7.76 and math.isnan(published.loc[("grow", "delta_acc"), "ci"])
     runs = mlp_runs()
-    runs = pd.concat([runs, runs[runs["method"] == "dense"].assign(setting="split_fashion_er_uncapped", wt_acc=0.6)])
+    runs = pd.concat([runs, runs[runs["method"] == "dense"].assign(setting="split_fashion_er_cap200", wt_acc=0.6)])
     runs["wt_taa_epochs"], runs["wt_taa_ends"] = runs["wt_taa"], runs["wt_taa"]
     tidy, formatted = readings_table(runs, CFG, "paper", "split_fashion_er", published.reset_index(), protocol=True)
-    uncapped = tidy[(tidy["setting"] == "split_fashion_er_uncapped") & (tidy["metric"] == "wt_acc")].iloc[0]
-    assert uncapped["verdict"] == DIFFERENT and uncapped["reading"] == "replay.cap: 0"
+    capped = tidy[(tidy["setting"] == "split_fashion_er_cap200") & (tidy["metric"] == "wt_acc")].iloc[0]
+    assert capped["verdict"] == DIFFERENT and capped["reading"] == "replay.cap: 200"
     assert list(formatted["Setting"]).index("split_fashion_er") < list(formatted["Setting"]).index(
-        "split_fashion_er_uncapped")
+        "split_fashion_er_cap200")
     assert set(formatted["Method"]) == {"Dense", "Grow", "Prune"}
 
 

@@ -27,7 +27,7 @@ class PruneConfig:
 class ReplayConfig:
     enabled: bool = True
     per_class: int = 50
-    cap: int = 200  # total examples; 0: no cap (per_class for every class seen)
+    cap: int = 0  # total examples; 0: no cap (per_class for every class seen)
     policy: str = "balanced"  # "balanced": quota min(per_class, cap // classes), random eviction; "add_only"
     fraction: float = 0.5  # replay share of a mini-batch from task 2 on
     composition: str = "share"  # "share": replay takes `fraction` of batch_size; "extra": added on top of it
