@@ -13,15 +13,8 @@ from torch import nn
 
 from plasticity.config import load_config, run_grid, study_plan
 from plasticity.config import run_config as resolved_run
-from plasticity.methods import Method
-from plasticity.methods.regularizers import (
-    L2,
-    HeadReset,
-    L2Init,
-    ShrinkPerturb,
-    SoftWeightRescaling,
-    make_regularizer,
-)
+from plasticity.hooks import Hook, build_hooks
+from plasticity.methods.regularizers import L2, HeadReset, L2Init, ShrinkPerturb, SoftWeightRescaling
 from plasticity.models import build_model
 from plasticity.run import RegularizerConfig, RunConfig
 from plasticity.streams import Stream, seed_for, validation_split
@@ -42,7 +35,11 @@ def swr(strength: float, head_strength: float, **overrides) -> RunConfig:
 
 def trainer_for(cfg: RunConfig, dataset_path) -> Trainer:
     data = Tensors.load(cfg, dataset_path, torch.device("cpu"))
-    return Trainer(cfg, data, init_model(cfg, data), Method(), phase="cycle", regularizer=make_regularizer(cfg))
+    return Trainer(cfg, data, init_model(cfg, data), build_hooks(cfg, "cycle"), phase="cycle")
+
+
+def regularizer_of(trainer: Trainer) -> Hook:
+    return trainer.hooks[1]  # the loop's order: the unit-edit method, then the regulariser (plasticity.hooks)
 
 
 @torch.no_grad()
@@ -69,7 +66,7 @@ def rgb32_dataset(tmp_path_factory) -> Path:
                                             ("mlp", "synthetic_dataset"), ("vgg16", "rgb32_dataset")])
 def test_one_swr_step_scales_the_logits_and_keeps_the_predicted_classes(model, dataset, request):
     trainer = trainer_for(swr(0.5, 0.3, model=model, hidden=(24,)), request.getfixturevalue(dataset))
-    trainer.regularizer.setup(trainer)
+    regularizer_of(trainer).setup(trainer)
     perturb(trainer.model, torch.Generator().manual_seed(0))
     with torch.no_grad():
         trainer.model.head.weight.mul_(4.0)  # far from its initial norm: a strong rescale
@@ -77,7 +74,7 @@ def test_one_swr_step_scales_the_logits_and_keeps_the_predicted_classes(model, d
     x = trainer.data.test_x[:128]
     with torch.no_grad():
         before = trainer.model(x)
-        trainer.regularizer.after_step(trainer)
+        regularizer_of(trainer).after_step(trainer)
         after = trainer.model(x)
     assert torch.equal(before.argmax(dim=1), after.argmax(dim=1))
     # One positive factor C_L for every logit (up to float error, which matters for logits near zero).
@@ -91,7 +88,7 @@ def test_swr_keeps_every_weight_norm_below_the_bound(synthetic_dataset):
     # ||W|| <= n + (1 - lambda) d / lambda for ever. Vanilla's norm grows with the number of updates.
     strength, head_strength, d = 0.05, 0.2, 0.5
     trainer = trainer_for(swr(strength, head_strength), synthetic_dataset)
-    trainer.regularizer.setup(trainer)
+    regularizer_of(trainer).setup(trainer)
     vanilla = copy.deepcopy(trainer.model)
     generator = torch.Generator().manual_seed(1)
     for _ in range(300):
@@ -100,10 +97,10 @@ def test_swr_keeps_every_weight_norm_below_the_bound(synthetic_dataset):
                 for layer in model.weight_layers():
                     update = torch.randn(layer.module.weight.shape, generator=generator) + 0.3  # a drift
                     layer.module.weight.add_(d * update / update.norm())
-        trainer.regularizer.after_step(trainer)
+        regularizer_of(trainer).after_step(trainer)
     for layer, free in zip(trainer.model.weight_layers(), vanilla.weight_layers()):
         lam = head_strength if layer.group == "classifier" else strength
-        n = trainer.regularizer.reference_norms[layer.name]
+        n = regularizer_of(trainer).reference_norms[layer.name]
         bound = n + (1 - lam) * d / lam
         assert layer.module.weight.norm() <= bound + 1e-4
         assert free.module.weight.norm() > bound  # without SWR the same updates break it
@@ -139,7 +136,7 @@ def test_shrink_perturb_moves_towards_the_initialisation_at_data_changes_only(sy
     plugin.after_step(trainer)
     assert plugin.penalty(trainer) == 0.0
     assert all(torch.equal(p, before[name]) for name, p in trainer.model.named_parameters())
-    plugin.on_cycle_boundary(trainer, 1)
+    plugin.on_task_start(trainer, 1)
     for name, parameter in trainer.model.named_parameters():
         assert torch.allclose(parameter, 0.7 * before[name] + 0.3 * trainer.init_state[name])
 
@@ -148,7 +145,7 @@ def test_head_reset_reinitialises_the_head_and_nothing_else(synthetic_dataset):
     cfg = run_config(regularizer=RegularizerConfig("head_reset"))
     trainer = tiny_trainer(cfg, synthetic_dataset)
     before = copy.deepcopy(trainer.model.state_dict())
-    HeadReset().on_cycle_boundary(trainer, 1)
+    HeadReset().on_task_start(trainer, 1)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed_for(cfg.seed, "head-reset:1"))
         fresh = nn.Linear(32, 10)
@@ -159,32 +156,32 @@ def test_head_reset_reinitialises_the_head_and_nothing_else(synthetic_dataset):
 
 
 class LrDecaySpy(SoftWeightRescaling):
-    def __init__(self):
-        super().__init__(reinit=True)
+    def __init__(self, cfg):
+        super().__init__(cfg)
         self.decays = []
 
-    def on_lr_decay(self, trainer) -> None:
+    def on_lr_change(self, trainer, old: float, new: float) -> None:
         self.decays.append(trainer.epoch)
-        super().on_lr_decay(trainer)
+        super().on_lr_change(trainer, old, new)
 
 
 def test_swr_reinit_resets_the_reference_norms_when_the_learning_rate_decays(synthetic_dataset):
     cfg = run_config(regularizer=RegularizerConfig("swr_reinit", 0.1, 0.1), cycles=1, epochs_per_cycle=4,
                      lr_schedule="step", lr_milestones=(2, 3), lr_gamma=0.1)
     data = Tensors.load(cfg, synthetic_dataset, torch.device("cpu"))
-    spy = LrDecaySpy()
-    trainer = Trainer(cfg, data, init_model(cfg, data), Method(), phase="cycle", regularizer=spy)
+    spy = LrDecaySpy(cfg)
+    trainer = Trainer(cfg, data, init_model(cfg, data), [Hook(), spy], phase="cycle")
     assert [trainer.lr_at(e) for e in range(4)] == pytest.approx([1e-3, 1e-3, 1e-4, 1e-5])
     trainer.run()
     assert spy.decays == [2, 3]  # at the start of the epochs whose LR is lower
     current = SoftWeightRescaling.current_norms(trainer)
     assert spy.reference_norms != current  # reset at epoch 3's start, then trained one more epoch
-    spy.on_lr_decay(trainer)
+    spy.on_lr_change(trainer, 1e-4, 1e-5)
     assert spy.reference_norms == current
-    plain = SoftWeightRescaling(reinit=False)
+    plain = SoftWeightRescaling(swr(0.1, 0.1))
     plain.setup(trainer)
     plain.reference_norms = {name: 1.0 for name in current}
-    plain.on_lr_decay(trainer)
+    plain.on_lr_change(trainer, 1e-4, 1e-5)
     assert all(value == 1.0 for value in plain.reference_norms.values())
 
 
@@ -292,7 +289,7 @@ def test_vgg16_starts_from_torchvision_init_and_head_reset_draws_its_head_the_sa
         assert conv.weight.std().item() == pytest.approx(math.sqrt(2 / (conv.out_channels * 9)), rel=0.1)
         assert not conv.bias.any()
     first_head = copy.deepcopy(model.head)
-    HeadReset().on_cycle_boundary(SimpleNamespace(model=model, cfg=SimpleNamespace(seed=0)), 1)
+    HeadReset().on_task_start(SimpleNamespace(model=model, cfg=SimpleNamespace(seed=0)), 1)
     assert not torch.equal(model.head.weight, first_head.weight)
     for linear in [layer.linear for layer in model.hidden.values()] + [first_head, model.head]:
         assert linear.weight.std().item() == pytest.approx(0.01, rel=0.1) and not linear.bias.any()

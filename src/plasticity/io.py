@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -62,3 +63,54 @@ def job_time(log_text: str) -> tuple[float, float] | None:
     """(wall, CPU) seconds from a job log's last JOB_TIME line; None for a job that never finished."""
     matches = JOB_TIME.findall(log_text)
     return tuple(map(float, matches[-1])) if matches else None
+
+
+class RowStore:
+    """A run's tidy rows by table name. With `persist`, the rows added since the last call are appended to
+    <stem>.<table>.jsonl beside a checkpoint, which then stores the row counts only: a run of hundreds of
+    tasks keeps its checkpoints small. `restore` reads them back, cut to the counts of the checkpoint."""
+
+    def __init__(self):
+        self.rows: dict[str, list[dict]] = {}
+        self.persisted: dict[str, int] = {}
+
+    def append(self, table: str, row: dict) -> None:
+        self.rows.setdefault(table, []).append(row)
+
+    def frame(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+        return pd.DataFrame(self.rows.get(table, []), columns=columns)
+
+    @staticmethod
+    def path(stem: Path, table: str) -> Path:
+        return stem.with_name(f"{stem.name}.{table}.jsonl")
+
+    def persist(self, stem: Path) -> dict[str, int]:
+        stem.parent.mkdir(parents=True, exist_ok=True)
+        for table, rows in self.rows.items():
+            new = rows[self.persisted.get(table, 0):]
+            if new:
+                with self.path(stem, table).open("a", encoding="utf-8") as handle:
+                    handle.writelines(json.dumps(row) + "\n" for row in new)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            self.persisted[table] = len(rows)
+        return dict(self.persisted)
+
+    def restore(self, stem: Path, counts: dict[str, int]) -> None:
+        """The rows of the checkpoint's counts; lines written after it (a run killed before its next
+        checkpoint) are dropped from the files too."""
+        self.rows, self.persisted = {}, {}
+        for table, count in counts.items():
+            path = self.path(stem, table)
+            lines = path.read_text(encoding="utf-8").splitlines(keepends=True)[:count] if path.exists() else []
+            if len(lines) < count:
+                raise ValueError(f"{path} holds {len(lines)} rows, its checkpoint {count}")
+            atomic_write_text("".join(lines), path)
+            self.rows[table] = [json.loads(line) for line in lines]
+            self.persisted[table] = count
+
+    @staticmethod
+    def clear(stem: Path) -> None:
+        """Remove every row file of `stem` (a fresh start must not append to an abandoned run's rows)."""
+        for path in stem.parent.glob(f"{stem.name}.*.jsonl"):
+            path.unlink()

@@ -1,8 +1,11 @@
-"""Networks with unit-masked hidden layers.
+"""Networks with unit-masked hidden layers, and connection masks on any linear or conv weight.
 
 A masked hidden layer computes h = act(W h_prev + b) * m with m a 0/1 buffer, one entry per unit.
 A masked-off unit contributes nothing forward and, through the product, receives no gradient.
-Layers are found by name (`model.hidden`), never by position.
+A connection mask M (a 0/1 buffer the shape of a weight, `set_connection_mask`) makes the layer compute
+with W * M: a masked weight contributes nothing and gets no gradient, and the loop keeps it at zero.
+Layers and masks are found through the model's API (`hidden`, `unit_masks`, `connection_masks`,
+`mask_names`), never by position or by a name suffix.
 """
 
 from __future__ import annotations
@@ -11,16 +14,70 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
-class MaskedLinear(nn.Module):
-    """A fully connected layer whose output units can be switched off."""
+class ConnectionMasked:
+    """A weight layer that can carry a connection mask (buffer `weight_mask`, None until set)."""
+
+    weight_mask: torch.Tensor | None
+    track_masked_weight = False  # keep W * M of the last forward, with its gradient (dense_weight_gradients)
+
+    def masked_weight(self, weight: torch.Tensor) -> torch.Tensor:
+        if self.weight_mask is None:
+            return weight
+        effective = weight * self.weight_mask
+        if self.track_masked_weight:
+            effective.retain_grad()
+            self.last_masked_weight = effective
+        return effective
+
+
+class MaskedConv2d(nn.Conv2d, ConnectionMasked):
+    """nn.Conv2d that computes with weight * weight_mask once a connection mask is set."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("weight_mask", None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.weight_mask is None:
+            return super().forward(x)
+        return self._conv_forward(x, self.masked_weight(self.weight), self.bias)
+
+
+class MaskedHead(nn.Linear, ConnectionMasked):
+    """The unmasked-unit head, as nn.Linear, that computes with weight * weight_mask once a connection mask is set."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.register_buffer("weight_mask", None)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.weight_mask is None:
+            return super().forward(x)
+        return F.linear(x, self.masked_weight(self.weight), self.bias)
+
+
+class MaskedLinear(nn.Module, ConnectionMasked):
+    """A fully connected layer whose output units can be switched off, and its weights one by one."""
 
     def __init__(self, in_features: int, units: int):
         super().__init__()
         self.linear = nn.Linear(in_features, units)
         self.register_buffer("mask", torch.ones(units))
+        self.register_buffer("weight_mask", None)
+
+    @property
+    def weight(self) -> nn.Parameter:
+        return self.linear.weight
+
+    def project(self, h: torch.Tensor) -> torch.Tensor:
+        """z = W h + b, with the connection mask when there is one."""
+        if self.weight_mask is None:
+            return self.linear(h)
+        return F.linear(h, self.masked_weight(self.linear.weight), self.linear.bias)
 
     @property
     def units(self) -> int:
@@ -37,13 +94,14 @@ class MaskedLinear(nn.Module):
 
 @dataclass
 class WeightLayer:
-    """A layer with a weight (and possibly a bias), as weight rescaling and the norm records see it."""
+    """A layer with a weight (and possibly a bias), as weight rescaling, norm records and masks see it."""
 
     name: str
     module: nn.Module  # Conv2d, Linear or a normalisation layer's affine parameters
     group: str  # "features" or "classifier" (the head): SWR gives each its own lambda
     normalises: bool  # a normalisation layer removes any scale its input carries
     mask: torch.Tensor | None  # unit mask of a masked hidden layer, else None
+    owner: nn.Module | None = None  # the module that applies a connection mask to `module`'s weight
 
 
 class MaskedNet(nn.Module):
@@ -64,13 +122,13 @@ class MaskedNet(nn.Module):
         for index, units in enumerate(hidden, start=1):
             self.hidden[f"fc{index}"] = MaskedLinear(width, units)
             width = units
-        self.head = nn.Linear(width, classes)
+        self.head = MaskedHead(width, classes)
         self.act = nn.ReLU()
 
     def forward(self, x: torch.Tensor, record: dict | None = None) -> torch.Tensor:
         h = self.trunk(x).flatten(1)
         for name, layer in self.hidden.items():
-            z = layer.linear(h)
+            z = layer.project(h)
             a = self.act(z)
             if record is not None:
                 record[name] = (z, a)
@@ -79,20 +137,93 @@ class MaskedNet(nn.Module):
 
     def new_head(self) -> nn.Linear:
         """A freshly initialised head, drawn as the model's own head was (from the global generator)."""
-        head = nn.Linear(self.head.in_features, self.head.out_features)
+        head = MaskedHead(self.head.in_features, self.head.out_features)
         if self.linear_init_std is not None:
             init_normal(head, self.linear_init_std)
         return head
 
-    def masks(self) -> dict[str, torch.Tensor]:
+    def unit_masks(self) -> dict[str, torch.Tensor]:
         return {name: layer.mask.clone() for name, layer in self.hidden.items()}
 
-    def set_masks(self, masks: dict[str, torch.Tensor]) -> None:
+    def set_unit_masks(self, masks: dict[str, torch.Tensor]) -> None:
         for name, layer in self.hidden.items():
             layer.mask.copy_(masks[name])
 
+    def connection_layers(self) -> dict[str, ConnectionMasked]:
+        """Every weight layer that can carry a connection mask, by its weight_layers name."""
+        return {layer.name: layer.owner for layer in self.weight_layers() if isinstance(layer.owner, ConnectionMasked)}
+
+    def connection_masks(self) -> dict[str, torch.Tensor]:
+        return {name: layer.weight_mask.clone() for name, layer in self.connection_layers().items()
+                if layer.weight_mask is not None}
+
+    @torch.no_grad()
+    def set_connection_mask(self, name: str, mask: torch.Tensor) -> None:
+        """Compute the layer with weight * mask from now on; its masked weights are set to zero."""
+        layer = self.connection_layers()[name]
+        mask = mask.to(layer.weight.device, layer.weight.dtype)
+        if layer.weight_mask is None:
+            layer.weight_mask = mask.clone()
+        else:
+            layer.weight_mask.copy_(mask)
+        layer.weight.mul_(layer.weight_mask)
+
+    @torch.no_grad()
+    def enforce_connection_masks(self) -> None:
+        """Keep masked weights at zero (an optimizer with momentum or weight decay would move them); after every
+        optimizer step. Costs nothing without connection masks."""
+        for layer in self.hidden.values():
+            if layer.weight_mask is not None:
+                layer.weight.mul_(layer.weight_mask)
+        for layer in self.masked_trunk_and_head:
+            layer.weight.mul_(layer.weight_mask)
+
+    @property
+    def masked_trunk_and_head(self) -> list[ConnectionMasked]:
+        return [layer for layer in (*self.trunk.modules(), self.head)
+                if isinstance(layer, (MaskedConv2d, MaskedHead)) and layer.weight_mask is not None]
+
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
+        """nn.Module's, after giving every layer whose connection mask `state_dict` holds a mask to load into."""
+        for prefix, module in self.named_modules():
+            key = f"{prefix}.weight_mask" if prefix else "weight_mask"
+            if isinstance(module, ConnectionMasked) and module.weight_mask is None and key in state_dict:
+                module.weight_mask = torch.ones_like(state_dict[key])
+        return super().load_state_dict(state_dict, strict=strict, assign=assign)
+
+    def masks(self) -> dict[str, dict[str, torch.Tensor]]:
+        """Every mask of the model: {"units": per masked layer, "connections": per connection-masked layer}."""
+        return {"units": self.unit_masks(), "connections": self.connection_masks()}
+
+    def set_masks(self, masks: dict[str, dict[str, torch.Tensor]]) -> None:
+        self.set_unit_masks(masks["units"])
+        for name, mask in masks["connections"].items():
+            self.set_connection_mask(name, mask)
+
+    def mask_names(self) -> set[str]:
+        """The state_dict keys of the model's masks (which a rewind must not touch)."""
+        names = {f"hidden.{name}.mask" for name in self.hidden}
+        modules = {module: name for name, module in self.named_modules()}
+        for layer in self.connection_layers().values():
+            if layer.weight_mask is not None:
+                names.add(f"{modules[layer]}.weight_mask")
+        return names
+
     def active_units(self) -> int:
         return int(sum(layer.mask.sum().item() for layer in self.hidden.values()))
+
+    def producer(self, name: str) -> tuple[nn.Parameter, nn.Parameter]:
+        """The incoming weights (row j: unit j) and bias of masked layer `name`."""
+        linear = self.hidden[name].linear
+        return linear.weight, linear.bias
+
+    def consumer(self, name: str) -> nn.Parameter:
+        """The weight of the layer after masked layer `name` (column j: what unit j feeds it): the next masked
+        layer, or the head after the last one."""
+        names = list(self.hidden)
+        position = names.index(name)
+        following = self.hidden[names[position + 1]].linear if position + 1 < len(names) else self.head
+        return following.weight
 
     def weight_layers(self) -> list[WeightLayer]:
         """Every layer with weights, in forward order; the classifier is the head, the rest are features."""
@@ -100,10 +231,11 @@ class MaskedNet(nn.Module):
         for index, module in enumerate(self.trunk if isinstance(self.trunk, nn.Sequential) else []):
             if isinstance(module, (nn.Conv2d, nn.BatchNorm2d)):
                 normalises = isinstance(module, nn.BatchNorm2d)
-                layers.append(WeightLayer(f"trunk.{index}", module, "features", normalises, None))
+                owner = module if isinstance(module, MaskedConv2d) else None
+                layers.append(WeightLayer(f"trunk.{index}", module, "features", normalises, None, owner))
         for name, layer in self.hidden.items():
-            layers.append(WeightLayer(name, layer.linear, "features", False, layer.mask))
-        layers.append(WeightLayer("head", self.head, "classifier", False, None))
+            layers.append(WeightLayer(name, layer.linear, "features", False, layer.mask, layer))
+        layers.append(WeightLayer("head", self.head, "classifier", False, None, self.head))
         return layers
 
 
@@ -119,7 +251,7 @@ def conv_stack(channels: int, layers: list, kernel: int, padding: int | list[int
         if width == "M":
             modules.append(nn.MaxPool2d(2))
             continue
-        modules.append(nn.Conv2d(channels, width, kernel, padding=next(paddings), bias=not batch_norm))
+        modules.append(MaskedConv2d(channels, width, kernel, padding=next(paddings), bias=not batch_norm))
         modules += [nn.BatchNorm2d(width)] if batch_norm else []
         modules.append(nn.ReLU())
         channels = width

@@ -15,7 +15,9 @@ import math
 import torch
 import torch.nn.functional as F
 
+from plasticity.hooks import Edit, Hook
 from plasticity.models import MaskedNet
+from plasticity.run import RunConfig
 from plasticity.streams import seeded_generator
 
 EPS = 1e-8
@@ -52,62 +54,59 @@ def cohort_row(signals: dict, layer: str, cohort_a: torch.Tensor, cohort_b: torc
             "log_act_parity": log_act_parity, "log_grad_parity": log_grad_parity}
 
 
-class NewbornProbe:
-    """Trainer hook: cohort parities around every edit of a run, written to probe.csv."""
+class NewbornProbe(Hook):
+    """Cohort parities around every edit of a run (table "probe"). It learns which units were born or removed
+    from the edit itself (Trainer.apply_edit); the Exit snapshot is taken at the end of the task before it."""
 
-    def __init__(self, batch_size: int, tau: float):
-        self.batch_size = batch_size
-        self.tau = tau
-        self.rows: list[dict] = []
+    def __init__(self, cfg: RunConfig):
+        self.batch_size = cfg.probe.batch_size
+        self.tau = cfg.probe.tau
         self.batches: dict[tuple, tuple] = {}
+        self.exit_signals: dict | None = None  # signals at the end of the latest task, where prune decides
         self.birth: dict | None = None  # the latest birth event, followed until the end of its segment
 
-    def fixed_batch(self, trainer, cycle: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def fixed_batch(self, trainer, task: int) -> tuple[torch.Tensor, torch.Tensor]:
         """One mini-batch per task, drawn once: an i.i.d. stream uses the same batch for the whole run."""
-        task = tuple(trainer.stream.tasks[cycle])
-        if task not in self.batches:
-            generator = seeded_generator(trainer.cfg.seed, f"probe-batch:{task}")
-            self.batches[task] = trainer.sample_batch(cycle, self.batch_size, generator)
-        return self.batches[task]
+        classes = tuple(trainer.stream.tasks[task])
+        if classes not in self.batches:
+            generator = seeded_generator(trainer.cfg.seed, f"probe-batch:{classes}")
+            self.batches[classes] = trainer.sample_batch(task, self.batch_size, generator)
+        return self.batches[classes]
 
-    def signals(self, trainer, cycle: int) -> dict:
-        return unit_signals(trainer.model, *self.fixed_batch(trainer, cycle), self.tau)
+    def signals(self, trainer, task: int) -> dict:
+        return unit_signals(trainer.model, *self.fixed_batch(trainer, task), self.tau)
 
     def record(self, trainer, event: int, snapshot: str, age: int, signals: dict, cohorts: dict) -> None:
         for layer, (names, cohort_a, cohort_b) in cohorts.items():
-            self.rows.append({**trainer.identity(), "event": event, "snapshot": snapshot, "epoch": trainer.epoch,
-                              "age": age, "layer": layer, "cohort_a": names[0], "cohort_b": names[1],
-                              **cohort_row(signals, layer, cohort_a, cohort_b)})
+            trainer.tables.append("probe", {
+                **trainer.identity(), "event": event, "snapshot": snapshot, "epoch": trainer.epoch, "age": age,
+                "layer": layer, "cohort_a": names[0], "cohort_b": names[1],
+                **cohort_row(signals, layer, cohort_a, cohort_b)})
 
-    def close_birth(self, trainer, signals: dict) -> None:
+    def on_task_end(self, trainer, task: int) -> None:
+        self.exit_signals = self.signals(trainer, task)
         if self.birth is not None:
-            self.record(trainer, self.birth["event"], "end", trainer.epoch - self.birth["epoch"], signals,
+            self.record(trainer, self.birth["event"], "end", trainer.epoch - self.birth["epoch"], self.exit_signals,
                         self.birth["cohorts"])
             self.birth = None
 
-    def before_edit(self, trainer, cycle: int) -> None:
-        self.masks_before = {name: mask > 0 for name, mask in trainer.model.masks().items()}
-        self.exit_signals = self.signals(trainer, cycle - 1)
-        self.close_birth(trainer, self.exit_signals)
-
-    def after_edit(self, trainer, cycle: int) -> None:
+    def on_edit(self, trainer, edit: Edit) -> None:
+        if edit.event == 0:  # an edit before training (a seed) has no cohorts to compare
+            return
         births, prunes = {}, {}
-        for name, mask in trainer.model.masks().items():
-            before, after = self.masks_before[name], mask > 0
-            if (after & ~before).any():
-                births[name] = (("newborn", "incumbent"), after & ~before, before & after)
-            if (before & ~after).any():
-                prunes[name] = (("pruned", "kept"), before & ~after, before & after)
+        for name in edit.masks:
+            before, added, removed = edit.before[name] > 0, edit.added(name), edit.removed(name)
+            if added.any():
+                births[name] = (("newborn", "incumbent"), added, before & ~removed)
+            if removed.any():
+                prunes[name] = (("pruned", "kept"), removed, before & ~removed)
         if prunes:
-            self.record(trainer, cycle, "exit", 0, self.exit_signals, prunes)
+            self.record(trainer, edit.event, "exit", 0, self.exit_signals, prunes)
         if births:
-            self.birth = {"event": cycle, "epoch": trainer.epoch, "cohorts": births}
-            self.record(trainer, cycle, "post", 0, self.signals(trainer, cycle), births)
+            self.birth = {"event": edit.event, "epoch": trainer.epoch, "cohorts": births}
+            self.record(trainer, edit.event, "post", 0, self.signals(trainer, trainer.task), births)
 
-    def after_epoch(self, trainer, cycle: int) -> None:
+    def on_epoch_end(self, trainer, row: dict) -> None:
         if self.birth is not None:
             self.record(trainer, self.birth["event"], "epoch", trainer.epoch - self.birth["epoch"],
-                        self.signals(trainer, cycle), self.birth["cohorts"])
-
-    def finish(self, trainer) -> None:
-        self.close_birth(trainer, self.signals(trainer, trainer.cfg.cycles - 1))
+                        self.signals(trainer, trainer.task), self.birth["cohorts"])

@@ -59,7 +59,7 @@ class RunConfig:
     dataset: str
     model: str = "mlp"
     hidden: tuple[int, ...] = (256, 256)
-    stream: str = "iid"  # "iid" | "split" | "warm_start" | "chunks"
+    stream: str = "iid"  # "iid" | "split" | "warm_start" | "chunks" | "permuted" | "random_label"
     tasks: int = 1  # split streams: one task per cycle, so tasks == cycles
     warm_fraction: float = 0.5  # warm_start: share of the training data in cycle 1 (cycle 2 trains on all)
     access: str = "full"  # chunks: "full" trains chunks 1..k in cycle k, "limited" chunk k only
@@ -88,6 +88,7 @@ class RunConfig:
     probe: ProbeConfig = field(default_factory=ProbeConfig)
     regularizer: RegularizerConfig = field(default_factory=RegularizerConfig)
     record_norms: bool = False  # per-epoch Frobenius norm of every weight layer (norms.csv)
+    epoch_metrics: tuple[str, ...] = ()  # hooks that add columns to the epoch rows (plasticity.hooks.EPOCH_METRICS)
     device: str = "auto"  # "auto" | "cpu" | "cuda"
 
     @property
@@ -106,7 +107,7 @@ class RunConfig:
         for key, kind in nested.items():
             if key in values:
                 values[key] = kind(**values[key])
-        for key in ("hidden", "lr_milestones"):
+        for key in ("hidden", "lr_milestones", "epoch_metrics"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -115,4 +116,5 @@ class RunConfig:
         values = dataclasses.asdict(self)
         values["hidden"] = list(self.hidden)
         values["lr_milestones"] = list(self.lr_milestones)
+        values["epoch_metrics"] = list(self.epoch_metrics)
         return values

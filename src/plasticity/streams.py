@@ -1,8 +1,10 @@
-"""Training streams over in-memory tensors: i.i.d. cycles, class-incremental splits, TinyER replay, and the
-data-change streams of the SWR study (warm start, chunks). A data change is a cycle boundary.
+"""Training streams over in-memory tensors: i.i.d. cycles, class-incremental splits with TinyER replay, the
+data-change streams of the SWR study (warm start, chunks), and streams that transform the data per task
+(permuted: a fixed pixel permutation per task; random_label: fresh random labels per task). A data change
+and a task are a cycle boundary.
 
-Batches are index tensors into the preloaded training set, sliced with seeded permutations;
-no DataLoader runs on data that already sits in memory.
+Batches are index tensors into the preloaded training set, sliced with seeded permutations, then
+transformed as the task presents them (`Stream.transform`); no DataLoader runs on data already in memory.
 """
 
 from __future__ import annotations
@@ -120,15 +122,48 @@ def cycle_indices(cfg: RunConfig, train_y: torch.Tensor, tasks: list[list[int]])
 class Stream:
     """The task sequence of one run and the mini-batches of each epoch."""
 
-    def __init__(self, cfg: RunConfig, train_y: torch.Tensor, classes: int):
+    def __init__(self, cfg: RunConfig, train_y: torch.Tensor, classes: int, pixels: int = 0):
         self.cfg = cfg
         self.train_y = train_y
+        self.classes = classes
+        self.pixels = pixels  # per example, for the permuted stream
+        self.permutations: dict[int, torch.Tensor] = {}  # drawn per task when first needed, from the run's seed
+        self.labels: dict[int, torch.Tensor] = {}
         self.tasks = task_classes(cfg, classes)
         self.cycles = cycle_indices(cfg, train_y, self.tasks)
         self.generator = seeded_generator(cfg.seed, "batches")
         replay = cfg.stream == "split" and cfg.replay.enabled
         self.buffer = (ReplayBuffer(cfg.replay.per_class, cfg.replay.cap, self.generator, cfg.replay.policy)
                        if replay else None)
+
+    @property
+    def distinct_tasks(self) -> bool:
+        """Whether each cycle is a task of its own (the epoch rows' `task` column counts them)."""
+        return self.cfg.stream in ("split", "permuted", "random_label")
+
+    def transform(self, task: int, x: torch.Tensor, y: torch.Tensor, indices: torch.Tensor | None = None
+                  ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The examples (x, y) as task `task` presents them: permuted streams move the pixels by the task's fixed
+        permutation, random-label streams give each training example (`indices` into the training set) the
+        task's random label; evaluation data (no indices) keeps its true labels. Other streams: unchanged."""
+        if self.cfg.stream == "permuted":
+            permutation = self.permutation(task).to(x.device)
+            return x.flatten(1)[:, permutation].view_as(x), y
+        if self.cfg.stream == "random_label" and indices is not None:
+            return x, self.random_labels(task).to(y.device)[indices]
+        return x, y
+
+    def permutation(self, task: int) -> torch.Tensor:
+        if task not in self.permutations:
+            generator = seeded_generator(self.cfg.seed, f"permutation:{task}")
+            self.permutations[task] = torch.randperm(self.pixels, generator=generator)
+        return self.permutations[task]
+
+    def random_labels(self, task: int) -> torch.Tensor:
+        if task not in self.labels:
+            generator = seeded_generator(self.cfg.seed, f"random-labels:{task}")
+            self.labels[task] = torch.randint(self.classes, (len(self.train_y),), generator=generator)
+        return self.labels[task]
 
     def task_indices(self, cycle: int) -> torch.Tensor:
         return self.cycles[cycle]

@@ -1,4 +1,4 @@
-"""THE training loop. Written once; methods and probes plug into it through hooks."""
+"""THE training loop. Written once; methods, regularisers, probes and metrics plug into it as hooks."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ import torch
 import torch.nn.functional as F
 
 from plasticity.data import load_dataset
-from plasticity.io import atomic_path, atomic_write_csv
-from plasticity.methods import Method, layer_targets, make_method, rewinds
-from plasticity.methods.regularizers import make_regularizer
+from plasticity.hooks import Edit, Hook, build_hooks
+from plasticity.io import RowStore, atomic_path, atomic_write_csv
+from plasticity.methods import layer_targets, rewinds
 from plasticity.methods.prune import magnitude_masks
 from plasticity.models import MaskedNet, build_model
-from plasticity.probes import PROBE_COLUMNS, NewbornProbe
+from plasticity.probes import PROBE_COLUMNS
 from plasticity.run import RunConfig
 from plasticity.streams import Stream, seed_for, seeded_generator, stratified_subset, validation_split
 
@@ -109,29 +109,27 @@ def learning_rate(cfg: RunConfig, epoch: int, restart_each_cycle: bool) -> float
 
 
 class Trainer:
-    """Trains one model over the run's stream for cycles x epochs_per_cycle epochs, calling the hooks of its
-    unit-edit method and of its weight regulariser (both plasticity.methods.Method plug-ins), in that order."""
+    """Trains one model over the run's stream for cycles x epochs_per_cycle epochs: THE loop. Everything that acts
+    on training is one of its hooks (plasticity.hooks states which it calls, when, and in which order)."""
 
-    def __init__(self, cfg: RunConfig, data: Tensors, model: MaskedNet, method: Method, phase: str,
-                 probes: list | None = None, regularizer: Method | None = None):
+    def __init__(self, cfg: RunConfig, data: Tensors, model: MaskedNet, hooks: list[Hook], phase: str):
         self.cfg = cfg
         self.data = data
         self.model = model
-        self.method = method
-        self.regularizer = regularizer or Method()
+        self.hooks = hooks
         self.phase = phase
-        self.probes = probes or []
-        self.stream = Stream(cfg, data.train_y.cpu(), data.classes)
+        self.stream = Stream(cfg, data.train_y.cpu(), data.classes, math.prod(data.input_shape))
         self.init_state = copy.deepcopy(model.state_dict())
         self.optimizer = self.new_optimizer()
         self.epoch = 0
-        self.epoch_rows: list[dict] = []
-        self.event_rows: list[dict] = []
-        self.norm_rows: list[dict] = []
+        self.task = 0
+        self.step = 0  # optimizer steps so far
+        self.step_output: tuple[torch.Tensor, torch.Tensor] | None = None  # (logits, labels) of the current step
+        self.tables = RowStore()
 
-    @property
-    def plugins(self) -> tuple[Method, Method]:
-        return self.method, self.regularizer
+    def call(self, point: str, *args) -> None:
+        for hook in self.hooks:
+            getattr(hook, point)(self, *args)
 
     def new_optimizer(self) -> torch.optim.Optimizer:
         if self.cfg.optimizer == "adam":
@@ -146,18 +144,33 @@ class Trainer:
         """Put weights back to their initial values; masks are kept. scope: all | hidden | none."""
         if scope == "none":
             return
-        keep = ("hidden.",) if scope == "hidden" else ("",)
-        state = {k: v for k, v in self.init_state.items() if k.startswith(keep) and not k.endswith(".mask")}
+        masks = self.model.mask_names()
+        state = {k: v for k, v in self.init_state.items()
+                 if (scope == "all" or k.startswith("hidden.")) and k not in masks}
         self.model.load_state_dict(state, strict=False)
+
+    def apply_edit(self, edit: Edit) -> None:
+        """The one way masks change: set the edit's unit masks, record one events row per layer, tell every hook."""
+        current = self.model.unit_masks()
+        edit.masks = {name: mask.to(current[name].device) for name, mask in edit.masks.items()}
+        edit.before = {name: torch.zeros_like(current[name]) if edit.kind == "seed" else current[name]
+                       for name in edit.masks}
+        for name, mask in edit.masks.items():
+            self.model.hidden[name].mask.copy_(mask)
+            self.tables.append("events", {
+                **self.identity(), "event": edit.event, "epoch": self.epoch, "kind": edit.kind, "layer": name,
+                "n_edited": int((edit.before[name] != mask).sum()), "active_before": int(edit.before[name].sum()),
+                "active_after": int(mask.sum()), "target": edit.targets.get(name)})
+        self.call("on_edit", edit)
 
     def lr_at(self, epoch: int) -> float:
         return learning_rate(self.cfg, epoch, restarts_each_cycle(self.cfg, self.phase))
 
     def sample_batch(self, cycle: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-        """A random mini-batch of the training data of cycle `cycle`."""
+        """A random mini-batch of the training data of cycle `cycle`, as the stream presents it in that task."""
         candidates = self.stream.task_indices(cycle)
         picks = candidates[torch.randperm(len(candidates), generator=generator)[:size]].to(self.data.train_x.device)
-        return self.data.train_x[picks], self.data.train_y[picks]
+        return self.stream.transform(cycle, self.data.train_x[picks], self.data.train_y[picks], picks)
 
     @torch.no_grad()
     def accuracy(self, x: torch.Tensor, y: torch.Tensor, cycle: int) -> float:
@@ -167,7 +180,8 @@ class Trainer:
         indices = torch.nonzero(torch.isin(y, seen)).flatten()
         correct = torch.zeros((), device=indices.device)
         for chunk in indices.split(EVAL_CHUNK):
-            correct += (self.model(x[chunk]).argmax(dim=1) == y[chunk]).sum()
+            inputs, labels = self.stream.transform(cycle, x[chunk], y[chunk])
+            correct += (self.model(inputs).argmax(dim=1) == labels).sum()
         self.model.train()
         return correct.item() / len(indices) if len(indices) else math.nan
 
@@ -175,31 +189,31 @@ class Trainer:
         return self.accuracy(self.data.test_x, self.data.test_y, cycle)
 
     def train_epoch(self, cycle: int) -> float:
-        """One epoch; returns the mean cross-entropy (without the regulariser's penalty)."""
+        """One epoch; returns the mean cross-entropy (without the hooks' penalties)."""
         lr = self.lr_at(self.epoch)
         for group in self.optimizer.param_groups:
-            group["lr"] = lr
-        if self.epoch > 0 and lr < self.lr_at(self.epoch - 1):
-            for plugin in self.plugins:
-                plugin.on_lr_decay(self)
+            group["lr"] = lr * group.get("lr_scale", 1.0)  # a group may train at its own multiple of the schedule
+        if self.epoch > 0 and lr != self.lr_at(self.epoch - 1):
+            self.call("on_lr_change", self.lr_at(self.epoch - 1), lr)
         device = self.data.train_x.device
         total_loss = torch.zeros((), device=device)
         batches = self.stream.epoch_batches(cycle)
         for batch in batches:
             batch = batch.to(device)
-            loss = F.cross_entropy(self.model(self.data.train_x[batch]), self.data.train_y[batch])
+            x, y = self.stream.transform(cycle, self.data.train_x[batch], self.data.train_y[batch], batch)
+            logits = self.model(x)
+            loss = F.cross_entropy(logits, y)
             self.optimizer.zero_grad(set_to_none=True)
-            (loss + sum(plugin.penalty(self) for plugin in self.plugins)).backward()
+            (loss + sum(hook.penalty(self) for hook in self.hooks)).backward()
+            self.step_output = (logits, y)
+            self.call("before_step")
             self.optimizer.step()
-            for plugin in self.plugins:
-                plugin.after_step(self)
+            self.model.enforce_connection_masks()
+            self.step += 1
+            self.call("after_step")
             total_loss += loss.detach()
+        self.step_output = None
         return total_loss.item() / len(batches)
-
-    def record_events(self, event: int, events: list[dict]) -> None:
-        """`event` is the boundary index: 0 before training, b between cycles b and b+1."""
-        for row in events:
-            self.event_rows.append({**self.identity(), "event": event, "epoch": self.epoch, **row})
 
     def identity(self) -> dict:
         cfg = self.cfg
@@ -210,31 +224,31 @@ class Trainer:
         """Train every epoch of every cycle. With `checkpoint`, the whole state is saved there after each
         epoch, and a run that finds a checkpoint of the same config continues after its last epoch."""
         if not self.resume(checkpoint):
-            for plugin in self.plugins:
-                self.record_events(0, plugin.setup(self))
-            self.record_norms()
+            self.tables = RowStore()
+            if checkpoint is not None:
+                RowStore.clear(checkpoint)
+            self.call("setup")
         for epoch in range(self.epoch, self.cfg.total_epochs):
-            cycle, epoch_in_cycle = divmod(epoch, self.cfg.epochs_per_cycle)
-            if cycle > 0 and epoch_in_cycle == 0:
-                self.edit(cycle)
-            cycle_end = epoch_in_cycle == self.cfg.epochs_per_cycle - 1
-            self.run_epoch(cycle, cycle_end)
-            if cycle_end:
-                self.stream.end_task(cycle)
+            self.task, epoch_in_task = divmod(epoch, self.cfg.epochs_per_cycle)
+            if epoch_in_task == 0:
+                self.call("on_task_start", self.task)
+            task_end = epoch_in_task == self.cfg.epochs_per_cycle - 1
+            self.run_epoch(self.task, task_end)
+            if task_end:
+                self.stream.end_task(self.task)
+                self.call("on_task_end", self.task)
             if checkpoint is not None:
                 self.save_checkpoint(checkpoint)
-        for probe in self.probes:
-            probe.finish(self)
+        self.call("finish")
 
-    # Everything a resumed run needs besides the model and optimizer tensors: the method, stream and
-    # probes are pickled whole, random generators included, so a resumed run repeats the same draws.
-    CHECKPOINT_FIELDS = ("epoch", "epoch_rows", "event_rows", "norm_rows", "init_state", "method", "regularizer",
-                         "stream", "probes")
+    # Everything a resumed run needs besides the model and optimizer tensors and the rows: the hooks and stream
+    # are pickled whole, random generators included, so a resumed run repeats the same draws.
+    CHECKPOINT_FIELDS = ("epoch", "task", "step", "init_state", "hooks", "stream")
 
     def save_checkpoint(self, path: Path) -> None:
         state = {name: getattr(self, name) for name in self.CHECKPOINT_FIELDS}
         state.update(config=self.cfg.to_dict(), model=self.model.state_dict(),
-                     optimizer=self.optimizer.state_dict())
+                     optimizer=self.optimizer.state_dict(), rows=self.tables.persist(path))
         with atomic_path(path) as tmp:
             torch.save(state, tmp)
 
@@ -243,13 +257,14 @@ class Trainer:
         if path is None or not path.exists():
             return False
         try:
-            # Our own pickle (method, stream and probe objects), written by save_checkpoint.
+            # Our own pickle (hook and stream objects), written by save_checkpoint.
             state = torch.load(path, map_location=self.data.train_x.device, weights_only=False)
+            if state.get("config") != self.cfg.to_dict():
+                print(f"checkpoint {path} belongs to another run config; starting from scratch", file=sys.stderr)
+                return False
+            self.tables.restore(path, state["rows"])
         except Exception as error:  # a damaged file costs a restart, never a wrong result
             print(f"checkpoint {path} is unreadable ({error}); starting from scratch", file=sys.stderr)
-            return False
-        if state.get("config") != self.cfg.to_dict():
-            print(f"checkpoint {path} belongs to another run config; starting from scratch", file=sys.stderr)
             return False
         for name in self.CHECKPOINT_FIELDS:
             setattr(self, name, state[name])
@@ -259,17 +274,8 @@ class Trainer:
         print(f"resumed from {path} after epoch {self.epoch}/{self.cfg.total_epochs}", file=sys.stderr, flush=True)
         return True
 
-    def edit(self, cycle: int) -> None:
-        """The method's edit at the boundary before cycle `cycle`, with the probes looking on."""
-        for probe in self.probes:
-            probe.before_edit(self, cycle)
-        for plugin in self.plugins:
-            self.record_events(cycle, plugin.on_cycle_boundary(self, cycle))
-        for probe in self.probes:
-            probe.after_edit(self, cycle)
-
     def run_epoch(self, cycle: int, cycle_end: bool) -> None:
-        """Train one epoch, evaluate, record its row and print one progress line."""
+        """Train one epoch, evaluate, record its row (the hooks may add columns) and print one progress line."""
         cfg = self.cfg
         started = time.perf_counter()
         lr = self.lr_at(self.epoch)
@@ -277,26 +283,17 @@ class Trainer:
         self.epoch += 1
         accuracy = self.test_accuracy(cycle)
         units = self.model.active_units()
-        self.epoch_rows.append({
+        row = {
             **self.identity(), "epoch": self.epoch, "cycle": cycle + 1,
-            "task": cycle + 1 if cfg.stream == "split" else 1, "test_acc": accuracy,
+            "task": cycle + 1 if self.stream.distinct_tasks else 1, "test_acc": accuracy,
             "val_acc": self.accuracy(self.data.val_x, self.data.val_y, cycle), "train_loss": loss,
             "lr": lr, "active_units": units, "cycle_end": cycle_end, "device": self.data.train_x.device.type,
-        })
-        self.record_norms()
+        }
+        self.call("on_epoch_end", row)
+        self.tables.append("epochs", row)
         print(f"[{cfg.setting}/{cfg.method}/c{cfg.c}/seed{cfg.seed} {self.phase}] epoch {self.epoch}/"
               f"{cfg.total_epochs} cycle {cycle + 1}/{cfg.cycles} acc {accuracy:.4f} loss {loss:.4f} "
               f"units {units} ({time.perf_counter() - started:.1f}s)", file=sys.stderr, flush=True)
-        for probe in self.probes:
-            probe.after_epoch(self, cycle)
-
-    @torch.no_grad()
-    def record_norms(self) -> None:
-        """With cfg.record_norms, one row per weight layer: its Frobenius norm now (epoch 0: initialisation)."""
-        if self.cfg.record_norms:
-            for layer in self.model.weight_layers():
-                self.norm_rows.append({**self.identity(), "epoch": self.epoch, "layer": layer.name,
-                                       "group": layer.group, "weight_norm": layer.module.weight.norm().item()})
 
 
 def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
@@ -315,22 +312,24 @@ def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, thr
     """
     data = prepare(cfg, dataset_path, threads)
     model = init_model(cfg, data)
-    probes = [NewbornProbe(cfg.probe.batch_size, cfg.probe.tau)] if cfg.probe.enabled else []
-    trainer = Trainer(cfg, data, model, make_method(cfg), phase="cycle", probes=probes,
-                      regularizer=make_regularizer(cfg))
+    trainer = Trainer(cfg, data, model, build_hooks(cfg, "cycle"), phase="cycle")
     out_dir = Path(out_dir)
     checkpoint = out_dir / CHECKPOINT
     trainer.run(checkpoint)
-    probe_rows = [row for probe in trainer.probes for row in probe.rows]
-    atomic_write_csv(pd.DataFrame(probe_rows, columns=PROBE_COLUMNS), out_dir / "probe.csv")
-    atomic_write_csv(pd.DataFrame(trainer.event_rows, columns=EVENT_COLUMNS), out_dir / "events.csv")
-    atomic_write_csv(pd.DataFrame(trainer.norm_rows, columns=NORM_COLUMNS), out_dir / "norms.csv")
+    for table, columns in (("probe", PROBE_COLUMNS), ("events", EVENT_COLUMNS), ("norms", NORM_COLUMNS)):
+        atomic_write_csv(trainer.tables.frame(table, columns), out_dir / f"{table}.csv")
     with atomic_path(out_dir / "state.pt") as tmp:
         torch.save({"init_state": trainer.init_state, "final_state": model.state_dict(),
                     "final_masks": model.masks()}, tmp)
-    atomic_write_csv(pd.DataFrame(trainer.epoch_rows), out_dir / "epochs.csv")
-    if not keep_checkpoint:
+    atomic_write_csv(trainer.tables.frame("epochs"), out_dir / "epochs.csv")
+    finish_checkpoint(checkpoint, keep_checkpoint)
+
+
+def finish_checkpoint(checkpoint: Path, keep: bool) -> None:
+    """Delete a finished run's checkpoint and its row files, unless `checkpoints.keep`."""
+    if not keep:
         checkpoint.unlink()
+        RowStore.clear(checkpoint)
 
 
 CHECKPOINT = "checkpoint.pt"
@@ -340,24 +339,25 @@ EVENT_COLUMNS = ["setting", "method", "c", "seed", "phase", "event", "epoch", "k
 NORM_COLUMNS = ["setting", "method", "c", "seed", "phase", "epoch", "layer", "group", "weight_norm"]
 
 
-def ticket_masks(cfg: RunConfig, trained: MaskedNet, source_masks: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The final mask of the source run; for Dense, its one-shot magnitude pruning to the targets."""
+def ticket_masks(cfg: RunConfig, trained: MaskedNet, source_masks: dict) -> dict:
+    """The final masks of the source run; for Dense, its one-shot magnitude pruning to the unit targets."""
     targets = layer_targets(trained, cfg)
+    units = source_masks["units"]
     if cfg.method == "dense":
-        source_masks = magnitude_masks(trained, targets, seeded_generator(cfg.seed, "edits"))
-    counts = {name: int(mask.sum()) for name, mask in source_masks.items()}
+        units = magnitude_masks(trained, targets, seeded_generator(cfg.seed, "edits"))
+    counts = {name: int(mask.sum()) for name, mask in units.items()}
     if counts != targets:
         raise ValueError(f"source run's final mask has units {counts}, the ticket at c={cfg.c} needs {targets}")
-    return source_masks
+    return {**source_masks, "units": units}
 
 
 def ticket_model(cfg: RunConfig, data: Tensors, source: dict) -> MaskedNet:
-    """The source run's final mask on the run's original (or, by config, a fresh) initialisation."""
+    """The source run's final masks on the run's original (or, by config, a fresh) initialisation."""
     model = init_model(cfg, data)
     model.load_state_dict(source["final_state"])
     masks = ticket_masks(cfg, model, source["final_masks"])
     if cfg.ticket_init == "original":
-        model.load_state_dict(source["init_state"])
+        model.load_state_dict(source["init_state"], strict=False)
     else:
         model = init_model(cfg, data, purpose="fresh-init")
     model.set_masks(masks)
@@ -366,12 +366,11 @@ def ticket_model(cfg: RunConfig, data: Tensors, source: dict) -> MaskedNet:
 
 def retrain_ticket(cfg: RunConfig, dataset_path: str | Path, source_state_path: str | Path,
                    out_dir: str | Path, threads: int = 1, keep_checkpoint: bool = False) -> None:
-    """Freeze the source run's final mask, reset the weights and retrain for the full budget (resumable)."""
+    """Freeze the source run's final masks, reset the weights and retrain for the full budget (resumable)."""
     data = prepare(cfg, dataset_path, threads)
     source = torch.load(source_state_path, map_location=data.train_x.device, weights_only=True)
-    trainer = Trainer(cfg, data, ticket_model(cfg, data, source), Method(), phase="ticket")
+    trainer = Trainer(cfg, data, ticket_model(cfg, data, source), build_hooks(cfg, "ticket"), phase="ticket")
     checkpoint = Path(out_dir) / CHECKPOINT
     trainer.run(checkpoint)
-    atomic_write_csv(pd.DataFrame(trainer.epoch_rows), Path(out_dir) / "epochs.csv")
-    if not keep_checkpoint:
-        checkpoint.unlink()
+    atomic_write_csv(trainer.tables.frame("epochs"), Path(out_dir) / "epochs.csv")
+    finish_checkpoint(checkpoint, keep_checkpoint)

@@ -1,4 +1,4 @@
-"""Grow: start from a random 10% seed mask and activate the best inactive units at each boundary.
+"""Grow: start from a random 10% seed mask and activate the best inactive units at each task boundary.
 
 Newborns enter with the weights they were initialised with (masked units get no gradient, so those
 are untouched) and the optimizer state is left as it is.
@@ -9,8 +9,9 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from plasticity.hooks import Edit, Hook
 from plasticity.masks import edit_count, random_subset_mask, round_half_up, top_units
-from plasticity.methods import Method, edit_event, layer_targets
+from plasticity.methods import layer_targets
 from plasticity.models import MaskedNet
 from plasticity.streams import seeded_generator
 
@@ -40,27 +41,28 @@ def gradient_scores(model: MaskedNet, x: torch.Tensor, y: torch.Tensor, tau: flo
 SELECTORS = {"activation": activation_scores, "gradient": gradient_scores}
 
 
-class Grow(Method):
-    def setup(self, trainer) -> list[dict]:
+class Grow(Hook):
+    def setup(self, trainer) -> None:
         cfg = trainer.cfg
         self.targets = layer_targets(trainer.model, cfg)
         self.generator = seeded_generator(cfg.seed, "edits")
-        events = []
+        masks = {}
         for name, layer in trainer.model.hidden.items():
             seed_units = min(self.targets[name], max(1, round_half_up(cfg.grow.seed_fraction * layer.units)))
-            layer.mask.copy_(random_subset_mask(layer.units, seed_units, self.generator))
-            events.append(edit_event("seed", name, 0, seed_units, self.targets[name]))
-        return events
+            masks[name] = random_subset_mask(layer.units, seed_units, self.generator)
+        trainer.apply_edit(Edit("seed", 0, masks, self.targets))
 
-    def on_cycle_boundary(self, trainer, cycle: int) -> list[dict]:
+    def on_task_start(self, trainer, task: int) -> None:
+        if task == 0:
+            return
         cfg = trainer.cfg
-        x, y = trainer.sample_batch(cycle, cfg.grow.score_batch_size, self.generator)
+        x, y = trainer.sample_batch(task, cfg.grow.score_batch_size, self.generator)
         scores = SELECTORS[cfg.grow.selector](trainer.model, x, y, cfg.grow.tau)
-        events = []
+        masks = {}
         for name, layer in trainer.model.hidden.items():
             inactive = torch.nonzero(layer.mask == 0).flatten()
             before = layer.units - len(inactive)
-            n = edit_count(self.targets[name] - before, cycle - 1, cfg.cycles - 1, len(inactive))
-            layer.mask[top_units(scores[name].cpu(), inactive.cpu(), n, self.generator)] = 1.0
-            events.append(edit_event("grow", name, before, before + n, self.targets[name]))
-        return events
+            n = edit_count(self.targets[name] - before, task - 1, cfg.cycles - 1, len(inactive))
+            masks[name] = layer.mask.detach().clone()
+            masks[name][top_units(scores[name].cpu(), inactive.cpu(), n, self.generator)] = 1.0
+        trainer.apply_edit(Edit("grow", task, masks, self.targets))

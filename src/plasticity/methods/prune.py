@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from plasticity.hooks import Edit, Hook
 from plasticity.masks import edit_count, top_units
-from plasticity.methods import Method, edit_event, layer_targets
+from plasticity.methods import layer_targets
 from plasticity.models import MaskedNet
 from plasticity.streams import seeded_generator
 
@@ -26,21 +27,22 @@ def magnitude_masks(model: MaskedNet, targets: dict[str, int], generator: torch.
     return masks
 
 
-class Prune(Method):
-    def setup(self, trainer) -> list[dict]:
+class Prune(Hook):
+    def setup(self, trainer) -> None:
         self.targets = layer_targets(trainer.model, trainer.cfg)
         self.generator = seeded_generator(trainer.cfg.seed, "edits")
-        return []
 
-    def on_cycle_boundary(self, trainer, cycle: int) -> list[dict]:
+    def on_task_start(self, trainer, task: int) -> None:
+        if task == 0:
+            return
         cfg = trainer.cfg
-        events = []
+        masks = {}
         for name, layer in trainer.model.hidden.items():
             before = int(layer.mask.sum())
-            n = edit_count(before - self.targets[name], cycle - 1, cfg.cycles - 1, before)
-            layer.mask[lowest_magnitude_units(layer, n, self.generator)] = 0.0
-            events.append(edit_event("prune", name, before, before - n, self.targets[name]))
+            n = edit_count(before - self.targets[name], task - 1, cfg.cycles - 1, before)
+            masks[name] = layer.mask.detach().clone()
+            masks[name][lowest_magnitude_units(layer, n, self.generator)] = 0.0
+        trainer.apply_edit(Edit("prune", task, masks, self.targets))
         trainer.rewind(cfg.prune.rewind)
         if cfg.prune.reset_optimizer:
             trainer.reset_optimizer()
-        return events
