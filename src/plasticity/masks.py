@@ -69,3 +69,9 @@ def top_units(scores: torch.Tensor, candidates: torch.Tensor, n: int, generator:
     shuffled = candidates[torch.randperm(len(candidates), generator=generator)]
     order = torch.argsort(scores[shuffled], descending=True, stable=True)
     return shuffled[order[:n]]
+
+
+def connection_targets(weights: dict[str, int], density: float) -> dict[str, int]:
+    """Weights kept per layer at a global `density`, a connection mask's budget in weights (not units): each
+    layer of `weights` (name -> number of weights) keeps round(density x its weights), at least one."""
+    return {name: max(1, round_half_up(density * count)) for name, count in weights.items()}

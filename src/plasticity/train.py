@@ -148,6 +148,7 @@ class Trainer:
         state = {k: v for k, v in self.init_state.items()
                  if (scope == "all" or k.startswith("hidden.")) and k not in masks}
         self.model.load_state_dict(state, strict=False)
+        self.model.enforce_connection_masks()  # initial values at masked positions stay switched off
 
     def apply_edit(self, edit: Edit) -> None:
         """The one way masks change: set the edit's unit masks, record one events row per layer, tell every hook."""
