@@ -27,7 +27,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/retrain.smk"
 include: "workflow/rules/analysis.smk"
-include: "workflow/rules/figures.smk"
+include: "workflow/rules/outputs.smk"
 include: "workflow/rules/scorecard.smk"
 
 

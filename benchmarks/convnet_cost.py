@@ -12,19 +12,18 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
 import torch
 import yaml
 
-from plasticity.config import load_config, run_grid, ticket_grid
+from plasticity.config import default_run, load_config, run_grid, ticket_grid
 from plasticity.data import prepare_dataset
+from plasticity.hooks import build_hooks
 from plasticity.io import atomic_write_csv
-from plasticity.methods import make_method
 from plasticity.probes import NewbornProbe
-from plasticity.run import ProbeConfig, RunConfig
+from plasticity.run import RunConfig
 from plasticity.train import Tensors, Trainer, init_model
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,7 +32,7 @@ CIFAR_SHAPE = {"source": "synthetic", "classes": 100, "train_size": 50_000, "tes
 
 
 class TimedProbe:
-    """A probe whose hooks add up the seconds they take: the probe's own cost, free of run-to-run noise."""
+    """A probe whose hook methods add up the seconds they take: the probe's own cost, free of run-to-run noise."""
 
     def __init__(self, probe: NewbornProbe):
         self.probe = probe
@@ -54,11 +53,11 @@ class TimedProbe:
 
 def timed_run(cfg: RunConfig, data: Tensors) -> tuple[float, float]:
     """Seconds of the whole run, and of it the seconds spent in the probe."""
-    probes = [TimedProbe(NewbornProbe(cfg.probe.batch_size, cfg.probe.tau))] if cfg.probe.enabled else []
-    trainer = Trainer(cfg, data, init_model(cfg, data), make_method(cfg), phase="cycle", probes=probes)
+    hooks = [TimedProbe(hook) if isinstance(hook, NewbornProbe) else hook for hook in build_hooks(cfg, "cycle")]
+    trainer = Trainer(cfg, data, init_model(cfg, data), hooks, phase="cycle")
     started = time.perf_counter()
     trainer.run()
-    return time.perf_counter() - started, sum(probe.seconds for probe in probes)
+    return time.perf_counter() - started, sum(hook.seconds for hook in hooks if isinstance(hook, TimedProbe))
 
 
 def paper_jobs() -> tuple[int, int, float]:
@@ -80,11 +79,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "cifar_shaped.pt"
         prepare_dataset("cifar_shaped", CIFAR_SHAPE, Path(folder) / "raw", path)
-        base = RunConfig(setting="bench", method="grow", c=30, seed=1, dataset="cifar_shaped", model="convnet",
-                         hidden=(512, 512, 256), cycles=2, epochs_per_cycle=1, lr=0.1, lr_schedule="cosine")
+        cfg = load_config(yaml.safe_load((REPO / "config.yaml").read_text()))
+        fields = dict(setting="bench", method="grow", c=30, seed=1, dataset="cifar_shaped", model="convnet",
+                      hidden=[512, 512, 256], cycles=2, epochs_per_cycle=1, lr=0.1, device="cpu")
+        base = default_run(cfg, **fields)
         data = Tensors.load(base, path, torch.device("cpu"))
         without_probe, _ = timed_run(base, data)
-        with_probe, in_probe = timed_run(replace(base, probe=ProbeConfig(enabled=True)), data)
+        with_probe, in_probe = timed_run(default_run(cfg, **fields, probe={"enabled": True}), data)
     runs, tickets, epochs = paper_jobs()
     epoch_seconds = without_probe / base.total_epochs
     rows = [

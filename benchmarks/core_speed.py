@@ -24,29 +24,32 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
+import yaml
+
+from plasticity.config import default_run, load_config
 from plasticity.data import prepare_dataset
+from plasticity.hooks import build_hooks
 from plasticity.io import atomic_write_csv
-from plasticity.methods import Method, make_method
 from plasticity.run import RunConfig
 from plasticity.train import Tensors, Trainer, init_model
 
 REPO = Path(__file__).resolve().parents[1]
+CONFIG = load_config(yaml.safe_load((REPO / "config.yaml").read_text()))
+BENCH = dict(setting="bench", method="dense", c=100, seed=1, dataset="bench", device="cpu")
 
 # model -> (its paper run config, the dataset shape it runs on, training images per timed epoch,
 #           SGD steps of one paper-scale epoch)
 CASES = {
-    "mlp": (RunConfig(setting="bench", method="dense", c=100, seed=1, dataset="bench", model="mlp",
-                      hidden=(256, 256), cycles=5, epochs_per_cycle=20, lr=0.01),
+    "mlp": (default_run(CONFIG, **BENCH, model="mlp", hidden=[256, 256], lr=0.01),
             {"shape": [1, 28, 28], "classes": 10}, 6400, 938),
-    "convnet": (RunConfig(setting="bench", method="dense", c=100, seed=1, dataset="bench", model="convnet",
-                          hidden=(512, 512, 256), cycles=5, epochs_per_cycle=40, lr=0.1, lr_schedule="cosine"),
+    "convnet": (default_run(CONFIG, **BENCH, model="convnet", hidden=[512, 512, 256], epochs_per_cycle=40, lr=0.1),
                 {"shape": [3, 32, 32], "classes": 100}, 1280, 782),
 }
 
 
 def minimal_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
-                  batch_size: int, generator: torch.Generator) -> None:
-    """The textbook loop: shuffle, slice, forward, backward, step."""
+                  batch_size: int, generator: torch.Generator, masked: list = ()) -> None:
+    """The textbook loop: shuffle, slice, forward, backward, step (and keep masked weights at zero)."""
     order = torch.randperm(len(y), generator=generator)
     for start in range(0, len(y), batch_size):
         picks = order[start:start + batch_size]
@@ -54,6 +57,18 @@ def minimal_epoch(model: torch.nn.Module, optimizer: torch.optim.Optimizer, x: t
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
+        with torch.no_grad():
+            for layer in masked:
+                layer.weight.mul_(layer.weight_mask)
+
+
+def mask_connections(model) -> list:
+    """Half of every hidden layer's and the head's weights masked off, at random (a connection-sparse network)."""
+    generator = torch.Generator().manual_seed(0)
+    for name in [*model.hidden, "head"]:
+        weight = model.connection_layers()[name].weight
+        model.set_connection_mask(name, (torch.rand(weight.shape, generator=generator) < 0.5).float())
+    return [layer for layer in model.connection_layers().values() if layer.weight_mask is not None]
 
 
 def seconds(action) -> float:
@@ -71,10 +86,28 @@ def edit_seconds(cfg: RunConfig, data: Tensors, method: str, repeats: int) -> fl
     times = []
     for _ in range(repeats):
         run = replace(cfg, method=method, c=30)
-        trainer = Trainer(run, data, init_model(run, data), make_method(run), phase="cycle")
-        trainer.method.setup(trainer)
-        times.append(seconds(lambda: trainer.method.on_cycle_boundary(trainer, 1)))
+        trainer = Trainer(run, data, init_model(run, data), build_hooks(run, "cycle"), phase="cycle")
+        trainer.call("setup")
+        trainer.task = 1
+        times.append(seconds(lambda: trainer.call("on_task_start", 1)))
     return statistics.median(times)
+
+
+def step_seconds(cfg: RunConfig, data: Tensors, steps: int, repeats: int, masked: bool) -> tuple[float, float]:
+    """Median seconds per step of our loop's train_epoch and of the minimal loop, alternating epochs."""
+    core = Trainer(cfg, data, init_model(cfg, data), [], phase="cycle")
+    model = init_model(cfg, data)
+    masked_layers = mask_connections(model) if masked else []
+    if masked:
+        mask_connections(core.model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
+    generator = torch.Generator().manual_seed(0)
+    core_times, minimal_times = [], []
+    for _ in range(repeats + 1):  # the first round warms up both
+        core_times.append(seconds(lambda: core.train_epoch(0)))
+        minimal_times.append(seconds(lambda: minimal_epoch(model, optimizer, data.train_x, data.train_y,
+                                                           cfg.batch_size, generator, masked_layers)))
+    return statistics.median(core_times[1:]) / steps, statistics.median(minimal_times[1:]) / steps
 
 
 def measure(name: str, repeats: int, folder: Path) -> list[dict]:
@@ -85,17 +118,9 @@ def measure(name: str, repeats: int, folder: Path) -> list[dict]:
     data = Tensors.load(cfg, path, torch.device("cpu"))
     steps = images // cfg.batch_size
 
-    core = Trainer(cfg, data, init_model(cfg, data), Method(), phase="cycle")
-    model = init_model(cfg, data)
-    optimizer = torch.optim.SGD(model.parameters(), lr=cfg.lr)
-    generator = torch.Generator().manual_seed(0)
-    core_times, minimal_times = [], []
-    for _ in range(repeats + 1):  # the first round warms up both
-        core_times.append(seconds(lambda: core.train_epoch(0)))
-        minimal_times.append(seconds(lambda: minimal_epoch(model, optimizer, data.train_x, data.train_y,
-                                                           cfg.batch_size, generator)))
-    core_step = statistics.median(core_times[1:]) / steps
-    minimal_step = statistics.median(minimal_times[1:]) / steps
+    core_step, minimal_step = step_seconds(cfg, data, steps, repeats, masked=False)
+    masked_core_step, masked_minimal_step = step_seconds(cfg, data, steps, repeats, masked=True)
+    core = Trainer(cfg, data, init_model(cfg, data), [], phase="cycle")
 
     paper_epoch = paper_steps * core_step
     paper_run = cfg.total_epochs * paper_epoch
@@ -107,6 +132,12 @@ def measure(name: str, repeats: int, folder: Path) -> list[dict]:
         {**row, "quantity": "training step, our core", "value": 1e3 * core_step, "unit": "ms"},
         {**row, "quantity": "training step, minimal loop", "value": 1e3 * minimal_step, "unit": "ms"},
         {**row, "quantity": "core / minimal", "value": core_step / minimal_step, "unit": "x"},
+        {**row, "quantity": "training step with connection masks, our core", "value": 1e3 * masked_core_step,
+         "unit": "ms"},
+        {**row, "quantity": "training step with connection masks, minimal loop", "value": 1e3 * masked_minimal_step,
+         "unit": "ms"},
+        {**row, "quantity": "core / minimal, connection masks", "value": masked_core_step / masked_minimal_step,
+         "unit": "x"},
         {**row, "quantity": "one Grow edit", "value": 1e3 * grow, "unit": "ms"},
         {**row, "quantity": "Grow edits over a paper run", "value": 100 * edits * grow / paper_run, "unit": "%"},
         {**row, "quantity": "one Prune edit (+ rewind, optimizer reset)", "value": 1e3 * prune, "unit": "ms"},

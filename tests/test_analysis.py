@@ -204,7 +204,7 @@ def test_cycle_vs_ticket_figure(runs, tmp_path):
 
 def test_run_descriptors_tell_ablation_runs_apart():
     from plasticity.config import load_config, run_grid
-    from plasticity.metrics import run_descriptors
+    from plasticity.metrics import flat_fields, run_descriptors
     import yaml
     from pathlib import Path
 
@@ -212,6 +212,10 @@ def test_run_descriptors_tell_ablation_runs_apart():
     described = run_descriptors(run_grid(cfg, "paper", "cycles") + run_grid(cfg, "paper", "heuristics"))
     by_setting = described.groupby("setting").first()
     assert by_setting.loc["cifar100_iid_k20", "cycles"] == 20 and by_setting.loc["cifar100_iid_k20", "epochs_per_cycle"] == 10
-    assert by_setting.loc["cifar100_iid_gradient", "selector"] == "gradient"
-    assert by_setting.loc["cifar100_iid", "selector"] == "activation"
+    assert by_setting.loc["cifar100_iid_gradient", "grow.selector"] == "gradient"
+    assert by_setting.loc["cifar100_iid", "grow.selector"] == "activation"
     assert not described.duplicated(["setting", "method", "seed"]).any()
+    # every RunConfig field, not a chosen few: an ablation of any key can be grouped by it
+    fields = {key for key in flat_fields(run_grid(cfg, "paper", "cycles")[0]) if key != "c"}
+    assert fields | {"base_setting"} == set(described.columns)
+    assert {"replay.cap", "lr_restart", "regularizer.kind"} <= set(described.columns)

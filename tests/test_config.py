@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+import plasticity.run as run_module
+
 from plasticity.config import (
     DefaultFillingValidator,
     SCHEMA,
@@ -141,9 +143,18 @@ def test_run_dicts_have_exactly_the_runconfig_fields(cfg):
 def test_schema_names_every_runconfig_field():
     run_fields = SCHEMA["$defs"]["run_fields"]["properties"]
     assert set(run_fields) | GRID_FIELDS == {f.name for f in dataclasses.fields(RunConfig)}
+    types = {f.name: f.type for f in dataclasses.fields(RunConfig)}
     for nested in ("grow", "prune", "replay", "probe", "regularizer"):
-        kind = type(getattr(RunConfig(setting="", method="", c=1, seed=1, dataset=""), nested))
+        kind = getattr(run_module, types[nested])
         assert set(run_fields[nested]["properties"]) == {f.name for f in dataclasses.fields(kind)}
+
+
+def test_defaults_are_written_once_in_config_yaml():
+    """RunConfig and the schema restate no default: config.yaml's `defaults` block is the only place."""
+    assert all(f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+               for kind in (RunConfig, run_module.GrowConfig, run_module.ReplayConfig) for f in dataclasses.fields(kind))
+    assert not any("default" in spec for spec in SCHEMA["$defs"]["run_fields"]["properties"].values())
+    assert set(RAW["defaults"]) | GRID_FIELDS | {"dataset", "device"} == {f.name for f in dataclasses.fields(RunConfig)}
 
 
 def test_paper_grid_sizes(cfg):

@@ -13,6 +13,7 @@ from plasticity.models import build_model
 from plasticity.run import RunConfig
 from plasticity.streams import ReplayBuffer, Stream
 from plasticity.train import Tensors, Trainer, init_model, retrain_ticket, ticket_model, train_run
+from runs import make_run
 
 CONVNET_FC = [(4096, 512), (512, 512), (512, 256)]
 
@@ -21,7 +22,7 @@ def run_config(**overrides) -> RunConfig:
     values = dict(setting="test", method="grow", c=30, seed=3, dataset="synthetic",
                   hidden=(64, 64), cycles=5, epochs_per_cycle=1, lr=0.05)
     values.update(overrides)
-    return RunConfig(**values)
+    return make_run(**values)
 
 
 def trainer_for(cfg: RunConfig, dataset_path, method: Hook) -> Trainer:

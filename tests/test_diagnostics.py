@@ -8,6 +8,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from matplotlib.figure import Figure
 from scipy import stats
 
@@ -29,11 +30,13 @@ from plasticity.plots.diagnostics import (
     post_birth_figure,
     taa_vs_parity_figure,
 )
+from plasticity.outputs import KINDS, Output
 from plasticity.probes import PROBE_COLUMNS
 from plasticity.stats import spearman
 from plasticity.tables import write_table
 
-SCRIPT = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / "diagnostic_figures.py"
+SCRIPT = Path(__file__).resolve().parents[1] / "workflow" / "scripts" / "output.py"
+RAW = yaml.safe_load((Path(__file__).resolve().parents[1] / "config.yaml").read_text())
 LAYERS = ["fc1", "fc2", "fc3"]
 COMPACTNESS = [20, 50]
 SEEDS = [1, 2]
@@ -88,7 +91,7 @@ def make_runs(setting="mnist_iid", cycles=3, selector="activation", allocation="
                 rows.append({"setting": setting, "method": method, "c": c, "seed": seed, "cycle_acc": taa + 0.02,
                              "cycle_taa": taa, "wt_acc": taa + 0.03, "wt_taa": taa - 0.01, "delta_acc": 0.01,
                              "delta_taa": -0.01, "dataset": "mnist", "model": "mlp", "cycles": cycles,
-                             "epochs_per_cycle": EPOCHS_PER_CYCLE, "selector": selector, "allocation": allocation})
+                             "epochs_per_cycle": EPOCHS_PER_CYCLE, "grow.selector": selector, "allocation": allocation})
     return pd.DataFrame(rows)
 
 
@@ -193,8 +196,8 @@ def test_heuristic_table_welch_p_matches_scipy(selector_study, tmp_path):
     assert len(tidy) == len(COMPACTNESS) * 4
     row = tidy[(tidy["c"] == 20) & (tidy["metric"] == "cycle_taa")].squeeze()
     grow = runs[(runs["method"] == "grow") & (runs["c"] == 20)]
-    activation = grow.loc[grow["selector"] == "activation", "cycle_taa"]
-    gradient = grow.loc[grow["selector"] == "gradient", "cycle_taa"]
+    activation = grow.loc[grow["grow.selector"] == "activation", "cycle_taa"]
+    gradient = grow.loc[grow["grow.selector"] == "gradient", "cycle_taa"]
     assert row["p"] == pytest.approx(stats.ttest_ind(activation, gradient, equal_var=False).pvalue)
     assert row["mean_activation"] == pytest.approx(activation.mean())
     assert row["n_gradient"] == len(SEEDS)
@@ -239,17 +242,23 @@ def test_single_benchmark_figures_refuse_pooled_settings(selector_study):
 
 
 @pytest.mark.parametrize("kind", ["birth_parity", "post_birth", "taa_vs_parity", "geometry", "heuristic", "cycles",
-                                  "age"])
-def test_script_dispatches_every_kind(kind, tmp_path, probe, runs, selector_study, cycles_study):
-    tables = {"heuristic": selector_study, "cycles": cycles_study, "age": cycles_study}.get(kind, (probe, runs))
+                                  "age", "selector_table"])
+def test_the_output_script_builds_every_diagnostic_kind(kind, tmp_path, probe, runs, selector_study, cycles_study):
+    tables = {"heuristic": selector_study, "selector_table": selector_study, "cycles": cycles_study,
+              "age": cycles_study}.get(kind, (probe, runs))
     inputs = {}
     for name, table in zip(["probe", "runs"], tables):
-        inputs[name] = str(tmp_path / f"{name}.csv")
-        table.to_csv(inputs[name], index=False)
-    outputs = SimpleNamespace(pdf=str(tmp_path / "figure.pdf"), png=str(tmp_path / "figure.png"))
-    snakemake = SimpleNamespace(input=SimpleNamespace(**inputs), output=outputs,
-                                params=SimpleNamespace(title="MNIST (smoke)", kind=kind, setting=None,
-                                                       config_hash="0123456789abcdef"))
+        if name in KINDS[kind].reads:
+            inputs[name] = [str(tmp_path / f"{name}.csv")]
+            table.to_csv(inputs[name][0], index=False)
+    output = Output("out", kind, "smoke", ("study",), None, (), "Study", "MNIST (smoke)", "Caption.", inputs)
+    if KINDS[kind].form == "figure":
+        files = SimpleNamespace(pdf=str(tmp_path / "out.pdf"), png=str(tmp_path / "out.png"))
+    else:
+        files = [str(tmp_path / f"out{suffix}") for suffix in (".csv", ".md", ".tex", ".provenance.json")]
+    snakemake = SimpleNamespace(input=inputs, output=files, config=RAW,
+                                params=SimpleNamespace(output=output, config_hash="0123456789abcdef"))
     runpy.run_path(str(SCRIPT), init_globals={"snakemake": snakemake})
-    assert Path(outputs.pdf).stat().st_size > 0 and Path(outputs.png).stat().st_size > 0
-    assert (tmp_path / "figure.provenance.json").exists()
+    made = [tmp_path / "out.pdf", tmp_path / "out.png"] if KINDS[kind].form == "figure" else [tmp_path / "out.csv"]
+    assert all(path.stat().st_size > 0 for path in made)
+    assert (tmp_path / "out.provenance.json").exists()

@@ -18,13 +18,14 @@ from plasticity.streams import Stream
 from plasticity.surgery import (conv_to_linear_slices, copy_state, masked_weight_gradients, read_state,
                                 split_unit, unit_slices, zero_state)
 from plasticity.train import CHECKPOINT, Tensors, Trainer, init_model, train_run
+from runs import make_run
 
 
 def run_config(**overrides) -> RunConfig:
     values = dict(setting="test", method="dense", c=100, seed=1, dataset="synthetic", hidden=(32, 32), cycles=2,
                   epochs_per_cycle=1, lr=0.05)
     values.update(overrides)
-    return RunConfig.from_dict(values)
+    return make_run(**values)
 
 
 def trainer_for(cfg: RunConfig, dataset, hooks: list[Hook]) -> Trainer:

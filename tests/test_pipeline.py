@@ -47,14 +47,20 @@ def test_data_rule_prepares_the_mirror_files(smoke_dag):
     assert dataset["train_x"].shape == (600, 1, 28, 28) and dataset["test_x"].shape == (200, 1, 28, 28)
 
 
+def collected(smoke_dag: Path, study: str, table: str) -> pd.DataFrame:
+    """A study's collected table over all its settings (collect makes one per setting)."""
+    return pd.concat([pd.read_csv(path) for path in sorted((smoke_dag / "results/smoke" / study).glob(f"*/{table}.csv"))],
+                     ignore_index=True)
+
+
 def test_every_run_reaches_the_tables(smoke_dag):
-    runs = pd.read_csv(smoke_dag / "results/smoke/mlp/runs.csv")
+    runs = collected(smoke_dag, "mlp", "runs")
     # 2 settings x 3 methods x 2 compactness levels x 2 seeds, each with cycle and ticket metrics, + Dense at c=100
     assert len(runs) == 24 + 4 and not runs[METRICS + TAA_READINGS].isna().any().any()
     assert set(runs["cycle_device"]) == set(runs["wt_device"]) == {"cpu"}
     assert runs[["cycle_acc", "wt_acc", "cycle_taa", "wt_taa"]].stack().between(0, 1).all()
     assert (runs["delta_acc"] == runs["wt_acc"] - runs["cycle_acc"]).all()
-    epochs = pd.read_csv(smoke_dag / "results/smoke/mlp/epochs.csv")
+    epochs = collected(smoke_dag, "mlp", "epochs")
     tickets = epochs[epochs["phase"] == "ticket"]
     # A ticket trains with the final unit count of its compactness from its first epoch.
     assert set(tickets.groupby(["c"])["active_units"].unique().map(len)) == {1}
@@ -66,12 +72,12 @@ def test_every_run_reaches_the_tables(smoke_dag):
 
 
 def test_diagnostics_reach_their_figures_and_tables(smoke_dag):
-    probe = pd.read_csv(smoke_dag / "results/smoke/convnet/probe.csv")
+    probe = collected(smoke_dag, "convnet", "probe")
     assert {"post", "epoch", "end", "exit"} <= set(probe["snapshot"])
     assert set(probe["layer"]) == {"fc1", "fc2", "fc3"}
     for kind in ("birth_parity", "post_birth", "taa_vs_parity", "geometry"):
         assert (smoke_dag / f"figures/smoke/convnet_fashion_conv_iid_{kind}.pdf").read_bytes().startswith(b"%PDF")
-    cycles = pd.read_csv(smoke_dag / "results/smoke/cycles/runs.csv")
+    cycles = collected(smoke_dag, "cycles", "runs")
     assert sorted(cycles["cycles"].unique()) == [3, 6]
     assert set(cycles["cycles"] * cycles["epochs_per_cycle"]) == {6}  # K varies at a fixed epoch budget
     for name in ("heuristics_heuristic", "cycles_cycles", "cycles_age"):
@@ -81,10 +87,10 @@ def test_diagnostics_reach_their_figures_and_tables(smoke_dag):
 
 
 def test_swr_studies_reach_their_table_and_figures(smoke_dag):
-    runs = pd.read_csv(smoke_dag / "results/smoke/swr_single/runs.csv")
+    runs = collected(smoke_dag, "swr_single", "runs")
     assert len(runs) == 4 * 2 and runs["val_acc"].between(0, 1).all()  # grid points x seeds
-    assert set(runs["regularizer"]) == {"none", "l2", "swr"}
-    norms = pd.read_csv(smoke_dag / "results/smoke/swr_warm/norms.csv")
+    assert set(runs["regularizer.kind"]) == {"none", "l2", "swr"}
+    norms = collected(smoke_dag, "swr_warm", "norms")
     assert set(norms["layer"]) == {"fc1", "fc2", "head"} and set(norms["epoch"]) == {0, 1, 2}
     assert (smoke_dag / "figures/smoke/swr_single_task.md").stat().st_size > 0
     for name in ("swr_warm_swr_fashion_mlp_warm_accuracy", "swr_continual_swr_fashion_mlp_limited_norms",
@@ -123,7 +129,7 @@ def test_only_studies_builds_those_and_scores_the_rest_as_not_run(tmp_path):
     jobs = result.stdout + result.stderr
     assert result.returncode == 0, jobs[-3000:]
     assert "results/smoke/runs/mnist_iid/" in jobs and "results/smoke/runs/fashion_conv_iid/" not in jobs
-    assert "rule scorecard:" in jobs and "rule swr_table" not in jobs
+    assert "rule scorecard:" in jobs and "swr_single_task" not in jobs
 
 
 def test_a_finished_dag_has_nothing_left_to_do(smoke_dag):
@@ -135,8 +141,33 @@ def test_one_figure_rebuilds_only_what_it_needs(smoke_dag):
     (smoke_dag / "figures/smoke/mlp_mnist_iid.pdf").unlink()
     result = snakemake(smoke_dag, "--dry-run", "figures/smoke/mlp_mnist_iid.pdf")
     jobs = result.stdout + result.stderr
-    assert result.returncode == 0 and "comparison_figure" in jobs
+    assert result.returncode == 0 and "rule figure:" in jobs
     assert "rule train" not in jobs and "rule retrain_ticket" not in jobs and "rule collect" not in jobs
+
+
+def test_a_figure_needs_only_the_runs_it_shows(tmp_path):
+    """From nothing, one setting's figure trains that setting's runs and no other (the mlp study has two)."""
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump({"scale": "smoke"}))
+    result = snakemake(tmp_path, "--dry-run", "figures/smoke/mlp_split_mnist_er.pdf")
+    jobs = result.stdout + result.stderr
+    assert result.returncode == 0, jobs[-3000:]
+    assert "results/smoke/runs/split_mnist_er/" in jobs and "results/smoke/runs/mnist_iid/" not in jobs
+
+
+def test_a_new_study_of_existing_output_kinds_is_a_config_edit(tmp_path):
+    """A study added in the config alone, with its own outputs, builds them with no code change."""
+    overrides = {"scale": "smoke", "only_studies": ["wide_mlp"],
+                 "settings": {"wide_iid": {"dataset": "synthetic", "model": "mlp", "hidden": [48, 48]}},
+                 "studies": {"wide_mlp": {"label": "Wide MLP", "methods": ["dense", "grow"], "compactness": [50],
+                                          "seeds": 2, "settings": ["wide_iid"],
+                                          "outputs": ["summary", "cycle_vs_ticket"]}}}
+    (tmp_path / "test.yaml").write_text(yaml.safe_dump(overrides))
+    result = snakemake(tmp_path)
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    summary = pd.read_csv(tmp_path / "figures/smoke/wide_mlp_summary.csv")
+    assert set(summary["method"]) == {"dense", "grow"} and set(summary["n"]) == {2}
+    assert (tmp_path / "figures/smoke/wide_mlp_wide_iid.pdf").read_bytes().startswith(b"%PDF")
+    assert "Wide MLP study (smoke scale)" in (tmp_path / "figures/smoke/wide_mlp_summary.md").read_text()
 
 
 def test_training_jobs_ask_a_cluster_for_the_scale_time_limit_and_a_gpu(tmp_path):

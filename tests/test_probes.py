@@ -54,12 +54,11 @@ def test_a_silent_cohort_has_a_finite_log_parity():
 
 def test_probe_follows_every_birth_and_prune_of_a_run(synthetic_dataset, tmp_path):
     from test_core import run_config
-    from plasticity.run import ProbeConfig
     from plasticity.train import train_run
     import pandas as pd
 
     for method in ("grow", "prune", "dense"):
-        cfg = run_config(method=method, c=30, epochs_per_cycle=2, probe=ProbeConfig(enabled=True, batch_size=64))
+        cfg = run_config(method=method, c=30, epochs_per_cycle=2, probe={"enabled": True, "batch_size": 64})
         train_run(cfg, synthetic_dataset, tmp_path / method)
     grow = pd.read_csv(tmp_path / "grow" / "probe.csv")
     births = grow[grow["layer"] == "fc1"]

@@ -9,13 +9,14 @@ import torch
 from plasticity.run import RunConfig
 from plasticity.streams import ReplayBuffer, Stream
 from plasticity.train import Tensors, learning_rate, restarts_each_cycle, train_run
+from runs import make_run
 
 
 def run_config(**overrides) -> RunConfig:
     values = dict(setting="test", method="prune", c=50, seed=1, dataset="synthetic", hidden=(32, 32),
                   cycles=5, epochs_per_cycle=20, lr=0.01)
     values.update(overrides)
-    return RunConfig(**values)
+    return make_run(**values)
 
 
 def cosine(lr: float, position: int, horizon: int) -> float:
@@ -101,7 +102,6 @@ def test_add_only_buffer_fills_up_and_never_evicts():
 
 def test_extra_composition_adds_replay_on_top_of_the_batch(synthetic_dataset):
     cfg = run_config(stream="split", tasks=5, batch_size=64, replay={"composition": "extra"})
-    cfg = RunConfig.from_dict(cfg.to_dict())
     data = Tensors.load(cfg, synthetic_dataset, torch.device("cpu"))
     stream = Stream(cfg, data.train_y, data.classes)
     stream.end_task(0)

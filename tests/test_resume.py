@@ -12,6 +12,7 @@ import torch
 
 from plasticity.run import RunConfig
 from plasticity.train import CHECKPOINT, retrain_ticket, train_run
+from runs import make_run
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 
@@ -53,7 +54,7 @@ def run_config(**overrides) -> RunConfig:
                   stream="split", tasks=5, cycles=5, epochs_per_cycle=2, lr=0.05,
                   probe={"enabled": True, "batch_size": 64, "tau": 0.05})
     values.update(overrides)
-    return RunConfig.from_dict(values)
+    return make_run(**values)
 
 
 def killed_child(cfg: RunConfig, kill_after: int, how: str, job: str, dataset: Path, out: Path,

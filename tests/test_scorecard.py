@@ -131,7 +131,8 @@ def test_swr_rows_read_the_selected_lambda_of_each_regulariser():
                 ("swr_mnist_mlp_single-swr-0.01-0.01", "swr", 0.01, 0.96, 0.50),
                 ("swr_mnist_mlp_single-swr-0.001-0.001", "swr", 0.001, 0.98, 0.9822)):
             rows.append({"setting": setting, "base_setting": "swr_mnist_mlp_single", "method": "dense", "c": 100,
-                         "seed": seed, "regularizer": kind, "strength": strength, "head_strength": strength,
+                         "seed": seed, "regularizer.kind": kind, "regularizer.strength": strength,
+                         "regularizer.head_strength": strength,
                          "val_acc": val, "cycle_acc": test + 0.001 * seed, "model": "mlp", "dataset": "mnist",
                          "lr_schedule": "constant"})
     card = scorecard(MAPPING, Evidence(CFG, "paper", {"swr_single": pd.DataFrame(rows)}))

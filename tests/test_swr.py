@@ -16,21 +16,22 @@ from plasticity.config import run_config as resolved_run
 from plasticity.hooks import Hook, build_hooks
 from plasticity.methods.regularizers import L2, HeadReset, L2Init, ShrinkPerturb, SoftWeightRescaling
 from plasticity.models import build_model
-from plasticity.run import RegularizerConfig, RunConfig
+from plasticity.run import RunConfig
 from plasticity.streams import Stream, seed_for, validation_split
 from plasticity.swr import select_strengths, single_task_table
 from plasticity.train import Tensors, Trainer, init_model, train_run
+from runs import make_run
 
 
 def run_config(**overrides) -> RunConfig:
     values = dict(setting="test", method="dense", c=100, seed=2, dataset="synthetic", model="mlp", hidden=(32, 32),
                   cycles=2, epochs_per_cycle=1, batch_size=64, optimizer="adam", lr=1e-3)
     values.update(overrides)
-    return RunConfig(**values)
+    return make_run(**values)
 
 
 def swr(strength: float, head_strength: float, **overrides) -> RunConfig:
-    return run_config(regularizer=RegularizerConfig("swr", strength, head_strength), **overrides)
+    return run_config(regularizer={"kind": "swr", "strength": strength, "head_strength": head_strength}, **overrides)
 
 
 def trainer_for(cfg: RunConfig, dataset_path) -> Trainer:
@@ -113,7 +114,7 @@ def tiny_trainer(cfg: RunConfig, dataset_path) -> Trainer:
 
 
 def test_l2_adds_the_gradient_of_half_lambda_squared_norm(synthetic_dataset):
-    cfg = run_config(regularizer=RegularizerConfig("l2", 0.01))
+    cfg = run_config(regularizer={"kind": "l2", "strength": 0.01})
     trainer = tiny_trainer(cfg, synthetic_dataset)
     L2().penalty(trainer).backward()
     for parameter in trainer.model.parameters():
@@ -121,7 +122,7 @@ def test_l2_adds_the_gradient_of_half_lambda_squared_norm(synthetic_dataset):
 
 
 def test_l2_init_adds_the_gradient_of_half_lambda_squared_distance_to_the_initialisation(synthetic_dataset):
-    cfg = run_config(regularizer=RegularizerConfig("l2_init", 0.01))
+    cfg = run_config(regularizer={"kind": "l2_init", "strength": 0.01})
     trainer = tiny_trainer(cfg, synthetic_dataset)
     L2Init().penalty(trainer).backward()
     for name, parameter in trainer.model.named_parameters():
@@ -129,7 +130,7 @@ def test_l2_init_adds_the_gradient_of_half_lambda_squared_distance_to_the_initia
 
 
 def test_shrink_perturb_moves_towards_the_initialisation_at_data_changes_only(synthetic_dataset):
-    cfg = run_config(regularizer=RegularizerConfig("shrink_perturb", 0.3))
+    cfg = run_config(regularizer={"kind": "shrink_perturb", "strength": 0.3})
     trainer = tiny_trainer(cfg, synthetic_dataset)
     before = copy.deepcopy(dict(trainer.model.named_parameters()))
     plugin = ShrinkPerturb()
@@ -142,7 +143,7 @@ def test_shrink_perturb_moves_towards_the_initialisation_at_data_changes_only(sy
 
 
 def test_head_reset_reinitialises_the_head_and_nothing_else(synthetic_dataset):
-    cfg = run_config(regularizer=RegularizerConfig("head_reset"))
+    cfg = run_config(regularizer={"kind": "head_reset"})
     trainer = tiny_trainer(cfg, synthetic_dataset)
     before = copy.deepcopy(trainer.model.state_dict())
     HeadReset().on_task_start(trainer, 1)
@@ -166,7 +167,7 @@ class LrDecaySpy(SoftWeightRescaling):
 
 
 def test_swr_reinit_resets_the_reference_norms_when_the_learning_rate_decays(synthetic_dataset):
-    cfg = run_config(regularizer=RegularizerConfig("swr_reinit", 0.1, 0.1), cycles=1, epochs_per_cycle=4,
+    cfg = run_config(regularizer={"kind": "swr_reinit", "strength": 0.1, "head_strength": 0.1}, cycles=1, epochs_per_cycle=4,
                      lr_schedule="step", lr_milestones=(2, 3), lr_gamma=0.1)
     data = Tensors.load(cfg, synthetic_dataset, torch.device("cpu"))
     spy = LrDecaySpy(cfg)
@@ -231,8 +232,9 @@ def swr_runs() -> pd.DataFrame:
         ("b-swr-0.01-0.1", "swr", 0.01, 0.1, 0.86, 0.84),
     ]
     rows = [{"setting": setting, "method": "dense", "c": 100, "seed": seed, "base_setting": "b", "model": "mlp",
-             "dataset": "fashion_mnist", "lr_schedule": "constant", "regularizer": kind, "strength": strength,
-             "head_strength": head, "val_acc": val + 0.01 * seed, "cycle_acc": test + 0.01 * seed}
+             "dataset": "fashion_mnist", "lr_schedule": "constant", "regularizer.kind": kind,
+             "regularizer.strength": strength, "regularizer.head_strength": head, "val_acc": val + 0.01 * seed,
+             "cycle_acc": test + 0.01 * seed}
             for setting, kind, strength, head, val, test in points for seed in (1, 2, 3)]
     return pd.DataFrame(rows)
 

@@ -157,7 +157,7 @@ def swr_bounded_and_accurate(evidence: Evidence, mapping: dict) -> tuple[bool, s
     holds, parts = True, []
     for setting in dict.fromkeys(ours for _, ours in pairs):
         selected = _swr_selected(evidence, "swr_single", setting)
-        swr, vanilla = (selected[selected["regularizer"] == kind] for kind in ("swr", "none"))
+        swr, vanilla = (selected[selected["regularizer.kind"] == kind] for kind in ("swr", "none"))
         if swr.empty or vanilla.empty:
             raise Missing(f"{setting} lacks SWR or vanilla runs")
         ratios = {kind: _final_norm_ratio(evidence.norms["swr_single"], frame["setting"].iloc[0])
@@ -174,7 +174,7 @@ def swr_bounded_and_accurate(evidence: Evidence, mapping: dict) -> tuple[bool, s
 def _improvement(evidence: Evidence, mapping: dict, table: str, study: str, kind: str, points: float) -> tuple[bool, str]:
     (_, setting), = _settings(evidence, mapping, table, ["TinyImageNet | VGG-16"])
     selected = _swr_selected(evidence, study, setting)
-    means = {name: 100 * selected.loc[selected["regularizer"] == regularizer, "cycle_acc"].mean()
+    means = {name: 100 * selected.loc[selected["regularizer.kind"] == regularizer, "cycle_acc"].mean()
              for name, regularizer in {**ACCURACY_METHODS, "ours": kind}.items()}
     best_other = max(value for name, value in means.items() if name != "ours")
     gain = means["ours"] - best_other
@@ -187,7 +187,7 @@ def swr_best_on_most(evidence: Evidence, mapping: dict) -> tuple[bool, str]:
     wins, parts = 0, []
     for setting in dict.fromkeys(ours for _, ours in pairs):
         selected = _swr_selected(evidence, "swr_single", setting)
-        means = selected.groupby("regularizer")["cycle_acc"].mean()
+        means = selected.groupby("regularizer.kind")["cycle_acc"].mean()
         means = means[means.index.isin([*ACCURACY_METHODS.values(), "swr"])]
         wins += means.idxmax() == "swr"
         parts.append(f"{setting}: best {means.idxmax()} ({100 * means.max():.2f})")

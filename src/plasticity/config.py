@@ -1,6 +1,6 @@
 """config.yaml: validation with defaults, cross-checks, and the grid of runs it defines.
 
-The schema (workflow/schemas/config.schema.yaml) checks types, ranges and key names; this module adds
+The schema (src/plasticity/config.schema.yaml) checks types, ranges and key names; this module adds
 the checks a schema cannot express and resolves each run into the flat dict of RunConfig fields that
 training receives and Snakemake compares to rerun what changed.
 """
@@ -15,10 +15,11 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from plasticity.hooks import EPOCH_METRICS, METHODS, REGULARIZERS
 from plasticity.published import swr_published_pick
 from plasticity.run import RunConfig
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA_PATH = Path(__file__).with_name("config.schema.yaml")
 DENSE_C = 100  # dense networks train with every unit; their tickets prune that run to each c
 
 
@@ -42,6 +43,8 @@ def _extend_with_default(validator_class):
 
 DefaultFillingValidator = _extend_with_default(jsonschema.Draft202012Validator)
 SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())
+for _name, _registry in (("method", METHODS), ("regularizer_kind", REGULARIZERS), ("epoch_metric", EPOCH_METRICS)):
+    SCHEMA["$defs"][_name]["enum"] = list(_registry)
 
 
 def _key_path(parts) -> str:
@@ -95,6 +98,16 @@ def _check_names(cfg: dict) -> list[str]:
     check(cfg["scale"], cfg["scales"], "scale", "scale")
     for i, study in enumerate(cfg["only_studies"]):
         check(study, cfg["studies"], "study", f"only_studies[{i}]")
+    from plasticity.outputs import KINDS
+
+    for study, plan in cfg["studies"].items():
+        for i, kind in enumerate(plan["outputs"]):
+            check(kind, {k: v for k, v in KINDS.items() if v.per != "studies"}, "output kind", f"studies.{study}.outputs[{i}]")
+    for name, combined in cfg["combined_outputs"].items():
+        check(combined["kind"], {k: v for k, v in KINDS.items() if v.per == "studies"}, "output kind",
+              f"combined_outputs.{name}.kind")
+        for i, study in enumerate(combined["studies"] + combined["show"]):
+            check(study, cfg["studies"], "study", f"combined_outputs.{name}.studies[{i}]")
     protocol = [scale for scale, values in cfg["scales"].items() if values["protocol"]]
     if len(protocol) != 1:
         problems.append(f"exactly one scale must have protocol: true (the publications' protocols), got {protocol}")
@@ -232,6 +245,8 @@ def load_config(raw: dict) -> dict:
     if not problems:
         problems = _check_names(cfg)
     if not problems:
+        for study, plan in cfg["studies"].items():
+            plan.setdefault("label", study)
         variants, problems = _regularized_settings(cfg)
         cfg["settings"].update(variants)  # from here on a variant is a setting like any other
     if not problems:
@@ -280,6 +295,12 @@ def run_config(cfg: dict, scale: str, setting: str, method: str, c: int, seed: i
     values = {**values, "setting": setting, "method": method, "c": int(c),
               "seed": int(seed), "device": cfg["device"]}
     return RunConfig.from_dict(values).to_dict()
+
+
+def default_run(cfg: dict, **fields) -> RunConfig:
+    """config.yaml's defaults with `fields` on top (nested blocks merge key by key): a run that needs no setting,
+    for tests, benchmarks and notebooks. `fields` must name at least the grid fields and the dataset."""
+    return RunConfig.from_dict({"device": cfg["device"], **_merged(cfg["defaults"], fields)})
 
 
 def _grid(cfg: dict, scale: str, study: str, compactness_of) -> list[dict]:

@@ -89,7 +89,7 @@ def heuristic_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = []
     for (dataset, c), frame in grow.groupby(["dataset", "c"], sort=True):
         for metric in ACC_TAA_METRICS:
-            by_selector = {s: frame.loc[frame["selector"] == s, metric].to_numpy() for s in SELECTORS}
+            by_selector = {s: frame.loc[frame["grow.selector"] == s, metric].to_numpy() for s in SELECTORS}
             row = {"dataset": dataset, "c": c, "metric": metric}
             for selector, values in by_selector.items():
                 mean, ci = mean_ci(values)

@@ -125,13 +125,13 @@ METHODS = {
     "prune": Entry("plasticity.methods.prune:Prune", "Prune", "#0072B2"),
 }
 REGULARIZERS = {
-    "none": Entry("plasticity.hooks:Hook", "Vanilla", "#000000", "-"),
-    "l2": Entry("plasticity.methods.regularizers:L2", "L2", "#0072B2", "--"),
-    "l2_init": Entry("plasticity.methods.regularizers:L2Init", "L2-Init", "#56B4E9", "-"),
-    "shrink_perturb": Entry("plasticity.methods.regularizers:ShrinkPerturb", "Shrink & Perturb", "#009E73", "-."),
-    "head_reset": Entry("plasticity.methods.regularizers:HeadReset", "Head reset", "#CC79A7", ":"),
-    "swr": Entry("plasticity.methods.regularizers:SoftWeightRescaling", "SWR", "#D55E00", "-"),
-    "swr_reinit": Entry("plasticity.methods.regularizers:SoftWeightRescaling", "SWR + re-init", "#E69F00", "--"),
+    "none": Entry("plasticity.hooks:Hook", "Vanilla", "#000000"),
+    "l2": Entry("plasticity.methods.regularizers:L2", "L2", "#0072B2"),
+    "l2_init": Entry("plasticity.methods.regularizers:L2Init", "L2-Init", "#56B4E9"),
+    "shrink_perturb": Entry("plasticity.methods.regularizers:ShrinkPerturb", "Shrink & Perturb", "#E69F00"),
+    "head_reset": Entry("plasticity.methods.regularizers:HeadReset", "Head reset", "#CC79A7"),
+    "swr": Entry("plasticity.methods.regularizers:SoftWeightRescaling", "SWR", "#009E73"),  # re-init: dashed
+    "swr_reinit": Entry("plasticity.methods.regularizers:SoftWeightRescaling", "SWR + re-init", "#009E73", "--"),
 }
 EPOCH_METRICS = {
     "online_acc": Entry("plasticity.metrics_hooks:OnlineAccuracy", "online accuracy"),

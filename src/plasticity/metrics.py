@@ -78,14 +78,21 @@ def run_metrics(epochs: pd.DataFrame, compactness: list[int], tickets: bool = Tr
     return runs[RUN_KEY + METRICS + TAA_READINGS + ["val_acc", *DEVICES]].sort_values(RUN_KEY).reset_index(drop=True)
 
 
+def flat_fields(run: dict, prefix: str = "") -> dict:
+    """A RunConfig dict with its nested blocks flattened to dotted names (grow.selector, regularizer.kind, ...)."""
+    flat = {}
+    for key, value in run.items():
+        if isinstance(value, dict):
+            flat.update(flat_fields(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = str(value) if isinstance(value, list) else value
+    return flat
+
+
 def run_descriptors(run_configs: list[dict]) -> pd.DataFrame:
-    """The config values that tell runs of a study apart (one row per setting, method and seed), for
-    analyses that group by them: dataset, model, cycles, epochs per cycle, Grow selector, allocation, stream,
-    LR schedule, and the regulariser grid point with the setting it varies (base_setting)."""
-    rows = [{"setting": run["setting"], "method": run["method"], "seed": run["seed"], "dataset": run["dataset"],
-             "model": run["model"], "cycles": run["cycles"], "epochs_per_cycle": run["epochs_per_cycle"],
-             "selector": run["grow"]["selector"], "allocation": run["allocation"], "stream": run["stream"],
-             "lr_schedule": run["lr_schedule"], "base_setting": base_setting(run["setting"]),
-             "regularizer": run["regularizer"]["kind"], "strength": run["regularizer"]["strength"],
-             "head_strength": run["regularizer"]["head_strength"]} for run in run_configs]
+    """Every RunConfig field of the runs (one row per setting, method and seed; the compactness is the runs
+    table's own column), nested fields by dotted name, and the setting a regulariser grid point varies
+    (base_setting): analyses can group by any field without a list of them here."""
+    rows = [{**{key: value for key, value in flat_fields(run).items() if key != "c"},
+             "base_setting": base_setting(run["setting"])} for run in run_configs]
     return pd.DataFrame(rows).drop_duplicates(["setting", "method", "seed"])

@@ -152,7 +152,7 @@ def _seed_values(spec: dict, row: dict, evidence: Evidence, setting: str) -> tup
     column = spec["metrics"][row["metric"]]
     if evidence.has_grid(study):
         selected = evidence.selected(study)
-        frame = selected[(selected["base_setting"] == setting) & (selected["regularizer"] == method)]
+        frame = selected[(selected["base_setting"] == setting) & (selected["regularizer.kind"] == method)]
         return frame[column], method, frame["setting"].iloc[0] if len(frame) else setting
     runs = evidence.runs[study]
     frame = runs[(runs["setting"] == setting) & (runs["method"] == method)]

@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from plasticity.hooks import COMPARISONS
 from plasticity.metrics import METRICS
 
 ACC_TAA_METRICS = ["cycle_acc", "cycle_taa", "wt_acc", "wt_taa"]
-MLP_COMPARISONS = [("grow", "dense"), ("grow", "prune"), ("dense", "prune")]
 
 
 def mean_ci(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
@@ -53,7 +53,7 @@ def summarise(
 
 def welch_table(
     runs: pd.DataFrame,
-    comparisons: Sequence[tuple[str, str]] = MLP_COMPARISONS,
+    comparisons: Sequence[tuple[str, str]] = COMPARISONS,
     metrics: Sequence[str] = ACC_TAA_METRICS,
     by: Sequence[str] = ("setting", "c"),
 ) -> pd.DataFrame:

@@ -1,8 +1,8 @@
 """SWR study analysis (PROTOCOL.md section 7): lambda selection on held-out data and the single-task table.
 
 A runs table of an SWR study has one row per grid point (setting), method, c and seed, with `base_setting`
-(the setting the grid varies), `regularizer` (its kind), `strength`, `head_strength`, the final test accuracy
-`cycle_acc` and the final validation accuracy `val_acc`.
+(the setting the grid varies), `regularizer.kind`, `regularizer.strength`, `regularizer.head_strength`, the
+final test accuracy `cycle_acc` and the final validation accuracy `val_acc`.
 """
 
 from __future__ import annotations
@@ -10,13 +10,16 @@ from __future__ import annotations
 import pandas as pd
 
 from plasticity.config import DATASET_NAMES, MODEL_NAMES
+from plasticity.hooks import REGULARIZERS
 from plasticity.stats import summarise
 from plasticity.tables import percent_cells
 
-REGULARIZER_LABELS = {"none": "Vanilla", "l2": "L2", "l2_init": "L2-Init", "shrink_perturb": "Shrink & Perturb",
-                      "head_reset": "Head reset", "swr": "SWR", "swr_reinit": "SWR + re-init"}
+REGULARIZER_LABELS = {name: entry.label for name, entry in REGULARIZERS.items()}
 SCHEDULE_LABELS = {"constant": "constant", "step": "step decay", "cosine": "cosine"}
-SELECTION_KEY = ["base_setting", "method", "c", "regularizer"]
+SELECTION_KEY = ["base_setting", "method", "c", "regularizer.kind"]
+# runs.csv names the regulariser's fields by their dotted RunConfig names; the table by their own
+TABLE_NAMES = {"regularizer.kind": "regularizer", "regularizer.strength": "strength",
+               "regularizer.head_strength": "head_strength"}
 
 
 def select_strengths(runs: pd.DataFrame) -> pd.DataFrame:
@@ -36,7 +39,7 @@ def single_task_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Final test accuracy per model, dataset, LR schedule and regulariser at its selected lambda, mean ± 95% CI
     over seeds. Returns (tidy: one row per base setting x regulariser with the selected lambdas, formatted:
     one row per model, dataset and schedule, one column per regulariser)."""
-    selected = select_strengths(runs)
+    selected = select_strengths(runs).rename(columns=TABLE_NAMES)
     tidy = summarise(selected, ["cycle_acc"], by=("base_setting", "model", "dataset", "lr_schedule", "regularizer",
                                                   "setting", "strength", "head_strength"))
     tidy = tidy.rename(columns={"setting": "selected_setting"}).drop(columns="metric")

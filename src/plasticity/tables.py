@@ -7,13 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from plasticity.hooks import METHODS
 from plasticity.io import atomic_write_csv, atomic_write_text
 from plasticity.metrics import DENSE_TRAINING_C
 from plasticity.provenance import line as provenance_line
 from plasticity.provenance import write as write_provenance
 from plasticity.stats import summarise, welch_table
 
-METHOD_LABELS = {"dense": "Dense", "grow": "Grow", "prune": "Prune"}
+METHOD_LABELS = {name: entry.label for name, entry in METHODS.items()}
 METRIC_LABELS = {
     "cycle_acc": "Cycle ACC",
     "cycle_taa": "Cycle TAA",

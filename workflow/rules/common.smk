@@ -4,8 +4,8 @@ import re
 
 from functools import cache
 
-from plasticity.config import (ablation_title, built_studies, figure_title, model_title, run_config, run_dir, run_grid,
-                               study_plan, ticket_grid, trained_c)
+from plasticity.config import base_setting, built_studies, run_config, run_dir, run_grid, study_plan, ticket_grid, trained_c
+from plasticity.outputs import KINDS, collected_file, declared_outputs
 from plasticity.provenance import config_hash
 from plasticity.scorecard import load_mapping
 
@@ -17,7 +17,7 @@ LOG = f"logs/{{scale}}/{RUN_DIR}"
 
 wildcard_constraints:
     scale="|".join(cfg["scales"]),
-    study="|".join(cfg["studies"]),
+    study="|".join(map(re.escape, cfg["studies"])),
     setting="|".join(map(re.escape, cfg["settings"])),  # regularised variants have dots: swr_..-l2-0.01
     dataset="|".join(cfg["data"]["datasets"]),
     method="|".join(sorted({m for study in cfg["studies"].values() for m in study["methods"]})),
@@ -57,34 +57,17 @@ def run_files(scale: str, runs: list[dict], part: str) -> list[str]:
     return [f"results/{scale}/{run_dir(run)}/{part}" for run in runs]
 
 
+def setting_runs(wildcards, grid) -> list[dict]:
+    """The runs (or tickets, with ticket_grid) of one base setting of a study: its regulariser grid points too."""
+    return [run for run in grid(cfg, wildcards.scale, wildcards.study) if base_setting(run["setting"]) == wildcards.setting]
+
+
 def ticket_source_state(wildcards) -> str:
     """The trained run whose final mask the ticket keeps: the same run, or for dense the c=100 run."""
     w = wildcards
     c = trained_c(w.method, int(w.c))
     run = RUN.format(scale=w.scale, setting=w.setting, method=w.method, c=c, seed=w.seed)
     return f"{run}/train/state.pt"
-
-
-# Studies that compare Dense, Grow and Prune with cycle and winning-ticket tables and figures.
-COMPARISON_STUDIES = {"mlp": "MLP", "convnet": "ConvNet"}  # study -> label in captions
-
-
-# Studies whose runs carry the newborn probe, and the per-benchmark diagnostic figures they get.
-DIAGNOSTIC_STUDIES = ["convnet"]
-SETTING_DIAGNOSTICS = ["birth_parity", "post_birth", "taa_vs_parity", "geometry"]
-# Figures across the settings of an ablation study (kinds of workflow/scripts/diagnostic_figures.py).
-ABLATION_FIGURES = {"heuristics": ["heuristic"], "cycles": ["cycles", "age"], "swr_grow": ["parity"]}
-# SWR studies and the figures of each of their settings (workflow/scripts/swr_figure.py); the single-task
-# table reads SWR_TABLE_STUDIES.
-SWR_FIGURES = {"swr_single": ["norms"], "swr_decay": ["norms"], "swr_warm": ["accuracy", "norms"],
-               "swr_continual": ["accuracy", "norms"]}
-SWR_TABLE_STUDIES = ["swr_single", "swr_decay"]
-ABLATION_TABLE_CAPTIONS = {
-    "heuristics": "Grow selection heuristics ({scale} scale): activation- vs gradient-based selection of the units "
-    "to grow, per dataset and compactness c; mean ± 95% CI over seeds in %, Welch p (activation vs gradient).",
-    "allocation": "Grow allocation schedules ({scale} scale): how the compactness budget is split over FC1-FC3 "
-    "(Neutral, FC1-Protect, FC3-Protect, Ends-Skewed), per dataset and c; mean ± 95% CI over seeds in %.",
-}
 
 
 @cache
@@ -96,8 +79,25 @@ def study_hash(scale: str, *studies: str) -> str:
 
 
 SCORECARD_MAPPING = str(Path(workflow.basedir) / "workflow" / "scorecard.yaml")  # in the repository, not the workdir
-# The readings table gathers the runs of these studies: the readings, and the default setting's full study.
-READINGS_STUDIES = ["readings", "readings_prune", "mlp"]
+OTHER_FILES = {"mapping": SCORECARD_MAPPING}  # inputs an output kind may name besides collected tables
+
+
+@cache
+def declared(scale: str) -> dict:
+    """The declared outputs of a scale (plasticity.outputs), by file stem."""
+    return declared_outputs(cfg, scale)
+
+
+def declared_names(form: str) -> str:
+    """A wildcard pattern of every declared output's stem of one form, at any scale."""
+    names = {name for scale in cfg["scales"] for name, output in declared(scale).items() if output.form == form}
+    return "|".join(map(re.escape, sorted(names))) or "^$"
+
+
+def output_inputs(wildcards) -> dict:
+    output = declared(wildcards.scale)[wildcards.name]
+    files = {name: OTHER_FILES[name] for name in KINDS[output.kind].files}
+    return {**output.inputs, **files}
 
 
 def scorecard_studies(scale: str) -> list[str]:
@@ -106,8 +106,16 @@ def scorecard_studies(scale: str) -> list[str]:
     return [study for study in mapped if study in built_studies(cfg)]
 
 
-def readings_studies(scale: str) -> list[str]:
-    return [study for study in READINGS_STUDIES if study in built_studies(cfg)]
+def scorecard_norm_studies(scale: str) -> list[str]:
+    """The scorecard's studies that record weight norms (the claims read them)."""
+    return [study for study in scorecard_studies(scale)
+            if run_config(cfg, scale, study_plan(cfg, scale, study)["settings"][0], "dense", 100, 1)["record_norms"]]
+
+
+def collected_files(scale: str, studies: list[str], table: str) -> dict[str, list[str]]:
+    """Per study, its collected `table` of every base setting."""
+    return {study: [collected_file(scale, study, base, table) for base in study_plan(cfg, scale, study)["base_settings"]]
+            for study in studies}
 
 
 def study_targets(scale: str) -> list[str]:
@@ -116,29 +124,11 @@ def study_targets(scale: str) -> list[str]:
 
 
 def output_targets(scale: str) -> list[str]:
-    """Every table and figure of every built study at this scale, the readings table and the scorecard."""
-    built = set(built_studies(cfg))
+    """Every declared table and figure of the built studies at this scale, and the scorecard."""
     targets = []
-    for study in filter(built.__contains__, COMPARISON_STUDIES):
-        settings = study_plan(cfg, scale, study)["settings"]
-        targets += expand(rules.comparison_tables.output, scale=scale, study=study)
-        targets += expand(rules.comparison_figure.output, scale=scale, study=study, setting=settings)
-    for study in filter(built.__contains__, DIAGNOSTIC_STUDIES):
-        settings = study_plan(cfg, scale, study)["settings"]
-        targets += expand(rules.diagnostic_figure.output, scale=scale, study=study, setting=settings,
-                          kind=SETTING_DIAGNOSTICS)
-    for study, kinds in ABLATION_FIGURES.items():
-        if study in built:
-            targets += expand(rules.ablation_figure.output, scale=scale, study=study, kind=kinds)
-    targets += expand(rules.ablation_table.output, scale=scale, study=[s for s in ABLATION_TABLE_CAPTIONS if s in built])
-    for study, kinds in SWR_FIGURES.items():
-        if study in built:
-            settings = study_plan(cfg, scale, study)["base_settings"]
-            targets += expand(rules.swr_figure.output, scale=scale, study=study, setting=settings, kind=kinds)
-    if set(SWR_TABLE_STUDIES) <= built:
-        targets += expand(rules.swr_table.output, scale=scale)
-    if "readings" in built:
-        targets += expand(rules.readings.output, scale=scale)
+    for name, output in declared(scale).items():
+        builder = rules.table if output.form == "table" else rules.figure
+        targets += expand(builder.output, scale=scale, name=name)
     return targets + expand(rules.scorecard.output, scale=scale)
 
 

@@ -11,6 +11,7 @@ import pandas as pd
 from plasticity import provenance
 from plasticity.claims import claims_table
 from plasticity.config import load_config
+from plasticity.metrics import RUN_KEY
 from plasticity.plots import save_figure
 from plasticity.plots.scorecard import scorecard_figure
 from plasticity.published import PUBLISHED_DIR
@@ -23,8 +24,14 @@ mapping = load_mapping(snakemake.input.mapping)
 problems = mapping_problems(mapping, cfg, PUBLISHED_DIR)
 if problems:
     raise ValueError(f"{snakemake.input.mapping}:\n  " + "\n  ".join(problems))
-runs = {study: pd.read_csv(path) for study, path in zip(snakemake.params.studies, snakemake.input.runs)}
-norms = {study: pd.read_csv(path) for study, path in zip(snakemake.params.norm_studies, snakemake.input.norms)}
+def study_tables(files: dict[str, list[str]]) -> dict[str, pd.DataFrame]:
+    return {study: pd.concat([pd.read_csv(path) for path in paths], ignore_index=True).pipe(
+        lambda frame: frame.sort_values(RUN_KEY, kind="stable", ignore_index=True) if "c" in frame else frame)
+        for study, paths in files.items()}
+
+
+runs = study_tables(snakemake.params.runs)
+norms = study_tables(snakemake.params.norms)
 evidence = Evidence(cfg, scale, runs, norms)
 card = scorecard(mapping, evidence)
 claims = claims_table(evidence, mapping)

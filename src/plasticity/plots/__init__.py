@@ -20,8 +20,9 @@ from plasticity.provenance import line as provenance_line  # noqa: E402
 from plasticity.provenance import write as write_provenance  # noqa: E402
 from plasticity.stats import mean_ci  # noqa: E402
 
-# Okabe-Ito colour-blind-safe palette; a method keeps its colour in every figure.
-METHOD_COLORS = {"dense": "#000000", "grow": "#D55E00", "prune": "#0072B2"}
+from plasticity.hooks import METHODS  # noqa: E402
+
+METHOD_COLORS = {name: entry.color for name, entry in METHODS.items()}
 
 
 def save_figure(fig: Figure, *paths: str | Path, provenance: dict | None = None) -> None:

@@ -231,13 +231,14 @@ def parity_geometry_figure(probe: pd.DataFrame, title: str) -> Figure:
 def heuristic_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str) -> Figure:
     """Grow with the activation vs the gradient selector: birth log-parity per event and grad log-ratio vs age."""
     labels = {selector: f"{selector} selector" for selector in SELECTORS}
-    return grow_variants_figure(probe, runs, title, "selector", SELECTOR_COLORS, labels, "Grow selection heuristic")
+    return grow_variants_figure(probe, runs, title, "grow.selector", SELECTOR_COLORS, labels, "Grow selection heuristic")
 
 
 def swr_grow_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str) -> Figure:
     """Grow with and without Soft Weight Rescaling: does SWR change the newborns' gradient parity?"""
     labels = {"none": "Grow", "swr": "Grow + SWR"}
-    return grow_variants_figure(probe, runs, title, "regularizer", SWR_GROW_COLORS, labels, "Grow with and without SWR")
+    return grow_variants_figure(probe, runs, title, "regularizer.kind", SWR_GROW_COLORS, labels,
+                                "Grow with and without SWR")
 
 
 def grow_variants_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str, column: str, colors: dict[str, str],

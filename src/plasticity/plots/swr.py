@@ -11,29 +11,22 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from plasticity.hooks import REGULARIZERS
 from plasticity.metrics import RUN_KEY
 from plasticity.plots import mean_ci_line
 from plasticity.swr import REGULARIZER_LABELS, select_strengths
 
-# Okabe-Ito, one colour per regulariser; SWR and SWR + re-init share green, re-init dashed.
-REGULARIZER_STYLES = {
-    "none": {"color": "#000000", "linestyle": "-"},
-    "l2": {"color": "#0072B2", "linestyle": "-"},
-    "l2_init": {"color": "#56B4E9", "linestyle": "-"},
-    "shrink_perturb": {"color": "#E69F00", "linestyle": "-"},
-    "head_reset": {"color": "#CC79A7", "linestyle": "-"},
-    "swr": {"color": "#009E73", "linestyle": "-"},
-    "swr_reinit": {"color": "#009E73", "linestyle": "--"},
-}
+REGULARIZER_STYLES = {name: {"color": entry.color, "linestyle": entry.linestyle} for name, entry in REGULARIZERS.items()}
 
 
 def _label(run: pd.Series) -> str:
-    label = REGULARIZER_LABELS[run["regularizer"]]
-    if run["regularizer"] in ("swr", "swr_reinit"):
-        return f"{label} (λ = {run['strength']:g}, classifier {run['head_strength']:g})"
-    if run["regularizer"] in ("none", "head_reset"):
+    kind = run["regularizer.kind"]
+    label = REGULARIZER_LABELS[kind]
+    if kind in ("swr", "swr_reinit"):
+        return f"{label} (λ = {run['regularizer.strength']:g}, classifier {run['regularizer.head_strength']:g})"
+    if kind in ("none", "head_reset"):
         return label
-    return f"{label} (λ = {run['strength']:g})"
+    return f"{label} (λ = {run['regularizer.strength']:g})"
 
 
 def _selected(table: pd.DataFrame, runs: pd.DataFrame, figure: str) -> pd.DataFrame:
@@ -43,7 +36,7 @@ def _selected(table: pd.DataFrame, runs: pd.DataFrame, figure: str) -> pd.DataFr
         raise ValueError(f"{figure}: expected the runs of one base setting, got {base}")
     selected = select_strengths(runs)
     selected = selected.assign(label=selected.apply(_label, axis=1))
-    return table.merge(selected[RUN_KEY + ["regularizer", "label"]], on=RUN_KEY, validate="many_to_one")
+    return table.merge(selected[RUN_KEY + ["regularizer.kind", "label"]], on=RUN_KEY, validate="many_to_one")
 
 
 def _data_changes(ax: Axes, epochs: pd.DataFrame) -> None:
@@ -62,7 +55,7 @@ def _style(ax: Axes, xlabel: str, ylabel: str) -> None:
 
 def _lines(ax: Axes, table: pd.DataFrame, y: str, limits: tuple[float, float]) -> None:
     for kind, style in REGULARIZER_STYLES.items():
-        rows = table[table["regularizer"] == kind]
+        rows = table[table["regularizer.kind"] == kind]
         if len(rows):
             mean_ci_line(ax, rows, "epoch", y, label=rows["label"].iloc[0], limits=limits, **style)
 

@@ -1,0 +1,123 @@
+"""The builder of each output kind of plasticity.outputs: it gets the kind's tables (concatenated over the
+settings the output shows) and the Output, and returns (tidy, formatted) for a table or a Figure."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from plasticity.outputs import Output
+
+
+def summary(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.tables import summary_table
+    return summary_table(tables["runs"])
+
+
+def compactness(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.tables import compactness_table
+    return compactness_table(tables["runs"])
+
+
+def welch(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.tables import welch_p_table
+    return welch_p_table(tables["runs"])
+
+
+def selector_table(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.diagnostics import heuristic_table
+    return heuristic_table(tables["runs"])
+
+
+def allocation_table(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.diagnostics import allocation_table as table
+    return table(tables["runs"])
+
+
+def swr_single_task(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.swr import single_task_table
+    return single_task_table(tables["runs"])
+
+
+def cycle_vs_ticket(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.comparison import cycle_vs_ticket_figure
+    return cycle_vs_ticket_figure(tables["runs"], output.setting, output.title)
+
+
+def birth_parity(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import birth_parity_figure
+    return birth_parity_figure(tables["probe"], output.title)
+
+
+def post_birth(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import post_birth_figure
+    return post_birth_figure(tables["probe"], output.title)
+
+
+def taa_vs_parity(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import taa_vs_parity_figure
+    return taa_vs_parity_figure(tables["probe"], tables["runs"], output.title)
+
+
+def geometry(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import parity_geometry_figure
+    return parity_geometry_figure(tables["probe"], output.title)
+
+
+def heuristic(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import heuristic_figure
+    return heuristic_figure(tables["probe"], tables["runs"], output.title)
+
+
+def cycles(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import cycles_figure
+    return cycles_figure(tables["runs"], output.title)
+
+
+def age(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import age_figure
+    return age_figure(tables["probe"], tables["runs"], output.title)
+
+
+def parity(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import swr_grow_figure
+    return swr_grow_figure(tables["probe"], tables["runs"], output.title)
+
+
+def accuracy(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.swr import accuracy_curves_figure
+    return accuracy_curves_figure(tables["epochs"], tables["runs"], output.title)
+
+
+def norms(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.swr import weight_norms_figure
+    return weight_norms_figure(tables["norms"], tables["epochs"], tables["runs"], output.title)
+
+
+def readings_table(tables, output: Output, cfg: dict, files: dict):
+    from plasticity.readings import readings_table as table
+    runs, default, published = _readings(tables, output, cfg, files)
+    return table(runs, cfg, output.scale, default, published, cfg["scales"][output.scale]["protocol"])
+
+
+def readings_figure(tables, output: Output, cfg: dict, files: dict):
+    from plasticity.plots.scorecard import readings_figure as figure
+    from plasticity.readings import READING_METRICS, readings_table as table
+    from plasticity.tables import mean_over_compactness
+
+    runs, default, published = _readings(tables, output, cfg, files)
+    tidy, _ = table(runs, cfg, output.scale, default, published, cfg["scales"][output.scale]["protocol"])
+    per_seed = mean_over_compactness(runs, list(READING_METRICS))
+    per_seed[list(READING_METRICS)] *= 100
+    return figure(tidy, per_seed, output.title)
+
+
+def _readings(tables, output: Output, cfg: dict, files: dict):
+    """The runs of the settings the readings show (their first is the default the others vary; another study
+    may lend its runs of them), and the published summary of the benchmark the default runs at the protocol scale."""
+    from plasticity.metrics import RUN_KEY
+    from plasticity.scorecard import load_mapping, published_summary
+
+    runs = tables["runs"]
+    runs = runs[runs["setting"].isin(output.settings)].drop_duplicates(RUN_KEY)
+    default = output.settings[0]
+    return runs, default, published_summary(load_mapping(files["mapping"]), cfg, default)
