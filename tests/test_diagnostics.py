@@ -30,7 +30,8 @@ from plasticity.plots.diagnostics import (
     post_birth_figure,
     taa_vs_parity_figure,
 )
-from plasticity.outputs import KINDS, Output
+from plasticity.output_kinds import KINDS
+from plasticity.outputs import Output
 from plasticity.probes import PROBE_COLUMNS
 from plasticity.stats import spearman
 from plasticity.tables import write_table

@@ -1,5 +1,8 @@
 """End to end: the smoke DAG on small MNIST-format files, from the data rule to tables and figures."""
 
+import hashlib
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -130,6 +133,29 @@ def test_only_studies_builds_those_and_scores_the_rest_as_not_run(tmp_path):
     assert result.returncode == 0, jobs[-3000:]
     assert "results/smoke/runs/mnist_iid/" in jobs and "results/smoke/runs/fashion_conv_iid/" not in jobs
     assert "rule scorecard:" in jobs and "swr_single_task" not in jobs
+
+
+PINNED = Path(__file__).with_name("smoke_results.json")
+
+
+def table_digest(path: Path) -> str:
+    """A table's hash with every number rounded to 4 significant digits: a machine's last-digit float noise does
+    not move it, a change of the computation does."""
+    frame = pd.read_csv(path)
+    numbers = frame.select_dtypes("number").columns
+    frame[numbers] = frame[numbers].apply(lambda column: column.map(lambda v: float(f"{v:.4g}")))
+    return hashlib.sha256(frame.to_csv(index=False).encode()).hexdigest()
+
+
+def test_smoke_results_are_pinned(smoke_dag):
+    """Every table of the smoke DAG is pinned (OpenLTH-style): a change of numbers must be deliberate. After one,
+    re-pin with PLASTICITY_REPIN=1 python -m pytest tests/test_pipeline.py -k pinned, and say why in the commit."""
+    digests = {path.name: table_digest(path) for path in sorted((smoke_dag / "figures/smoke").glob("*.csv"))
+               if path.name != "provenance.csv"}
+    if os.environ.get("PLASTICITY_REPIN"):
+        PINNED.write_text(json.dumps(digests, indent=1, sort_keys=True) + "\n")
+    changed = {name for name, digest in digests.items() if json.loads(PINNED.read_text()).get(name) != digest}
+    assert set(json.loads(PINNED.read_text())) == set(digests) and not changed, f"smoke tables changed: {sorted(changed)}"
 
 
 def test_a_finished_dag_has_nothing_left_to_do(smoke_dag):

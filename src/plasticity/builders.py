@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import pandas as pd
 
+from plasticity.output_kinds import KINDS
 from plasticity.outputs import Output
+
+
+def build(output: Output, tables: dict[str, pd.DataFrame], cfg: dict, files: dict):
+    """The table ((tidy, formatted)) or Figure of a declared output, by its kind's builder below."""
+    return globals()[KINDS[output.kind].builder](tables, output, cfg, files)
 
 
 def summary(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):

@@ -16,6 +16,7 @@ import jsonschema
 import yaml
 
 from plasticity.hooks import EPOCH_METRICS, METHODS, REGULARIZERS
+from plasticity.output_kinds import KINDS
 from plasticity.published import swr_published_pick
 from plasticity.run import RunConfig
 
@@ -98,8 +99,6 @@ def _check_names(cfg: dict) -> list[str]:
     check(cfg["scale"], cfg["scales"], "scale", "scale")
     for i, study in enumerate(cfg["only_studies"]):
         check(study, cfg["studies"], "study", f"only_studies[{i}]")
-    from plasticity.outputs import KINDS
-
     for study, plan in cfg["studies"].items():
         for i, kind in enumerate(plan["outputs"]):
             check(kind, {k: v for k, v in KINDS.items() if v.per != "studies"}, "output kind", f"studies.{study}.outputs[{i}]")

@@ -36,11 +36,10 @@ import importlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # annotations only: the loop (plasticity.train) imports this module, not the reverse
     import torch
 
     from plasticity.run import RunConfig
-    from plasticity.train import Trainer
 
 
 @dataclass
@@ -71,34 +70,34 @@ class Hook:
     def __init__(self, cfg: RunConfig | None = None):
         pass
 
-    def setup(self, trainer: Trainer) -> None:
+    def setup(self, trainer) -> None:
         pass
 
-    def on_task_start(self, trainer: Trainer, task: int) -> None:
+    def on_task_start(self, trainer, task: int) -> None:
         pass
 
-    def on_lr_change(self, trainer: Trainer, old: float, new: float) -> None:
+    def on_lr_change(self, trainer, old: float, new: float) -> None:
         pass
 
-    def penalty(self, trainer: Trainer) -> torch.Tensor | float:
+    def penalty(self, trainer) -> torch.Tensor | float:
         return 0.0
 
-    def before_step(self, trainer: Trainer) -> None:
+    def before_step(self, trainer) -> None:
         pass
 
-    def after_step(self, trainer: Trainer) -> None:
+    def after_step(self, trainer) -> None:
         pass
 
-    def on_epoch_end(self, trainer: Trainer, row: dict) -> None:
+    def on_epoch_end(self, trainer, row: dict) -> None:
         pass
 
-    def on_task_end(self, trainer: Trainer, task: int) -> None:
+    def on_task_end(self, trainer, task: int) -> None:
         pass
 
-    def on_edit(self, trainer: Trainer, edit: Edit) -> None:
+    def on_edit(self, trainer, edit: Edit) -> None:
         pass
 
-    def finish(self, trainer: Trainer) -> None:
+    def finish(self, trainer) -> None:
         pass
 
 
@@ -136,6 +135,8 @@ REGULARIZERS = {
 EPOCH_METRICS = {
     "online_acc": Entry("plasticity.metrics_hooks:OnlineAccuracy", "online accuracy"),
 }
+PROBE = Entry("plasticity.probes:NewbornProbe", "newborn probe")
+NORM_RECORDER = Entry("plasticity.metrics_hooks:NormRecorder", "weight norms")
 # Method pairs of the Welch tables (Dense/Grow/Prune studies).
 COMPARISONS = [("grow", "dense"), ("grow", "prune"), ("dense", "prune")]
 
@@ -148,14 +149,10 @@ def build_hooks(cfg: RunConfig, phase: str) -> list[Hook]:
     hooks = [lookup(METHODS, cfg.method, "method").build(cfg),
              lookup(REGULARIZERS, cfg.regularizer.kind, "regularizer").build(cfg)]
     if cfg.probe.enabled:
-        from plasticity.probes import NewbornProbe
-
-        hooks.append(NewbornProbe(cfg))
+        hooks.append(PROBE.build(cfg))
     hooks += [EPOCH_METRICS[name].build(cfg) for name in cfg.epoch_metrics]
     if cfg.record_norms:
-        from plasticity.metrics_hooks import NormRecorder
-
-        hooks.append(NormRecorder(cfg))
+        hooks.append(NORM_RECORDER.build(cfg))
     return hooks
 
 

@@ -202,11 +202,12 @@ class MaskedNet(nn.Module):
 
     def mask_names(self) -> set[str]:
         """The state_dict keys of the model's masks (which a rewind must not touch)."""
-        names = {f"hidden.{name}.mask" for name in self.hidden}
-        modules = {module: name for name, module in self.named_modules()}
-        for layer in self.connection_layers().values():
-            if layer.weight_mask is not None:
-                names.add(f"{modules[layer]}.weight_mask")
+        names = set()
+        for prefix, module in self.named_modules():
+            if isinstance(module, MaskedLinear):
+                names.add(f"{prefix}.mask")
+            if isinstance(module, ConnectionMasked) and module.weight_mask is not None:
+                names.add(f"{prefix}.weight_mask")
         return names
 
     def active_units(self) -> int:

@@ -1,117 +1,16 @@
-"""Declared outputs: every table and figure kind once, and the outputs each study of config.yaml asks for.
+"""Declared outputs: the tables and figures each study of config.yaml asks for, and those over several studies.
 
-A kind says what it is (table or figure), what it is made per (one per study, per setting of a study, or one
-from several studies: `combined_outputs`), which collected tables it reads, its builder (plasticity.builders)
-and its caption. A study lists the kinds it wants under `outputs`; the generic rules `table` and `figure` build
-each one from the runs it shows and no others. Adding a study whose outputs are existing kinds is a config.yaml
-edit alone; adding a kind is an entry here and a builder.
+A study lists the kinds (plasticity.output_kinds.KINDS) it wants under `outputs`; the generic rules `table` and
+`figure` build each one from the runs it shows and no others. Adding a study whose outputs are existing kinds is
+a config.yaml edit alone; adding a kind is an entry in KINDS and a builder.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 
 from plasticity.config import ablation_title, base_setting, built_studies, figure_title, model_title, study_plan
-
-COLLECTED = ("epochs", "events", "probe", "norms", "runs")  # the tables `collect` makes per study and setting
-
-
-@dataclass(frozen=True)
-class Kind:
-    form: str  # "table" (.csv, .md, .tex) or "figure" (.pdf, .png)
-    per: str  # "study", "setting" (a base setting of the study: all its regulariser grid points), or "studies"
-    reads: tuple[str, ...]  # collected tables, concatenated over the settings it shows
-    builder: str  # plasticity.builders.<name>(tables, output) -> (tidy, formatted) or a Figure
-    caption: str  # formatted with label, scale, title
-    stem: str  # file name below figures/<scale>/, formatted with study, setting, kind, name
-    title: str = "setting"  # setting | model | ablation | readings: how the figure title is made
-    files: tuple[str, ...] = ()  # other inputs by name: "mapping" (the scorecard mapping)
-
-    def build(self, tables: dict, output: Output, cfg: dict, files: dict):
-        return getattr(importlib.import_module("plasticity.builders"), self.builder)(tables, output, cfg, files)
-
-
-_COMPARISON = "{label} study ({scale} scale)"
-KINDS = {
-    "summary": Kind("table", "study", ("runs",), "summary", _COMPARISON + ": winning-ticket accuracy and WT - Cycle gap per "
-                    "benchmark and method; Grow and Prune averaged over compactness levels (each seed averaged over c "
-                    "first), Dense the full network (c = 100); mean ± 95% CI over seeds, in %.", "{study}_summary"),
-    "compactness": Kind("table", "study", ("runs",), "compactness", _COMPARISON + ": Cycle and WT accuracy per benchmark, "
-                        "compactness c (%) and method (Dense at c < 100: its one-shot magnitude-pruned ticket; at 100: "
-                        "the full network); mean ± 95% CI over seeds, in %.", "{study}_compactness"),
-    "welch": Kind("table", "study", ("runs",), "welch", _COMPARISON + ": Welch two-sample t-test p-values (two-sided, "
-                  "unadjusted) per benchmark and compactness; Dense at c: Cycle metrics of the full network, WT metrics "
-                  "of its pruned ticket (the scorecard tests against the full network's WT, as the papers do).",
-                  "{study}_welch"),
-    "cycle_vs_ticket": Kind("figure", "setting", ("runs",), "cycle_vs_ticket",
-                            "{title}: test accuracy of Dense, Grow and Prune at each compactness c (% of hidden units "
-                            "kept), at the end of the last cycle (Cycle) and after retraining the final mask from the "
-                            "run's initialisation (winning ticket, WT); mean and 95% t-interval over the seeds of the "
-                            "{scale} scale. Dense trains with all units (the reference line); its tickets keep the top-c "
-                            "units by one-shot magnitude pruning.", "{study}_{setting}"),
-    "birth_parity": Kind("figure", "setting", ("probe", "runs"), "birth_parity",
-                         "{title}. Log-parity at each cycle boundary: Grow newborns vs incumbents right after the birth "
-                         "(Post), and Prune pruned vs kept units at the end of the cycle where Prune decides (Exit), for "
-                         "activity and gradient; mean and 95% CI over seeds.", "{study}_{setting}_birth_parity"),
-    "post_birth": Kind("figure", "setting", ("probe", "runs"), "post_birth",
-                       "{title}. Activity and gradient log-ratio newborn / incumbent after each birth, against newborn "
-                       "age in epochs, until the next edit; one line per birth event, mean and 95% CI over seeds.",
-                       "{study}_{setting}_post_birth"),
-    "taa_vs_parity": Kind("figure", "setting", ("probe", "runs"), "taa_vs_parity",
-                          "{title}. Cycle TAA of each run against its event-local log-parity (newborn/incumbent over the "
-                          "first epoch after each birth, averaged over births), gradient and activity; Spearman rank "
-                          "correlation in each panel.", "{study}_{setting}_taa_vs_parity"),
-    "geometry": Kind("figure", "setting", ("probe", "runs"), "geometry",
-                     "{title}. Parity geometry: log activity parity against log gradient parity, one point per run and "
-                     "edit (births at Post, prunes at Exit), coloured by cycle boundary. Newborns in the lower right are "
-                     "forward-active but backward-starved.", "{study}_{setting}_geometry"),
-    "selector_table": Kind("table", "study", ("runs",), "selector_table",
-                           "Grow selection heuristics ({scale} scale): activation- vs gradient-based selection of the "
-                           "units to grow, per dataset and compactness c; mean ± 95% CI over seeds in %, Welch p "
-                           "(activation vs gradient).", "{study}_table"),
-    "allocation_table": Kind("table", "study", ("runs",), "allocation_table",
-                             "Grow allocation schedules ({scale} scale): how the compactness budget is split over "
-                             "FC1-FC3 (Neutral, FC1-Protect, FC3-Protect, Ends-Skewed), per dataset and c; mean ± 95% CI "
-                             "over seeds in %.", "{study}_table"),
-    "heuristic": Kind("figure", "study", ("probe", "runs"), "heuristic",
-                      "{title}. Grow with activation- vs gradient-based selection: birth log-parity per boundary and "
-                      "gradient log-ratio against newborn age.", "{study}_heuristic", "ablation"),
-    "cycles": Kind("figure", "study", ("runs",), "cycles",
-                   "{title}. Growth-cycle stress test: Cycle TAA, Cycle ACC and WT ACC against the number of cycles K at "
-                   "a fixed total epoch budget, per method; mean and 95% CI over seeds.", "{study}_cycles", "ablation"),
-    "age": Kind("figure", "study", ("probe", "runs"), "age",
-                "{title}. Growth-cycle stress test: newborn/incumbent gradient log-ratio against newborn age in epochs, "
-                "one line per K.", "{study}_age", "ablation"),
-    "parity": Kind("figure", "study", ("probe", "runs"), "parity",
-                   "{title}. Grow with and without Soft Weight Rescaling (SWR applied after every step while units are "
-                   "grown; masked-off units' incoming weights are rescaled too): birth log-parity per boundary and "
-                   "gradient log-ratio against newborn age.", "{study}_parity", "ablation"),
-    "accuracy": Kind("figure", "setting", ("epochs", "runs"), "accuracy",
-                     "{title}. Soft Weight Rescaling and its baselines, each at the lambda with the best mean final "
-                     "validation accuracy (held-out training data, never the test set): test accuracy after every "
-                     "epoch, mean and 95% t-interval over seeds; dotted lines mark data changes.",
-                     "{study}_{setting}_accuracy", "model"),
-    "norms": Kind("figure", "setting", ("norms", "epochs", "runs"), "norms",
-                  "{title}. Soft Weight Rescaling and its baselines at their selected lambda: Frobenius norm of each "
-                  "weight layer (forward order; the head is the classifier) at initialisation (epoch 0) and after every "
-                  "epoch, mean and 95% t-interval over seeds; dotted lines mark data changes.",
-                  "{study}_{setting}_norms", "model"),
-    "swr_single_task": Kind("table", "studies", ("runs",), "swr_single_task",
-                            "Soft Weight Rescaling, single task ({scale} scale): final test accuracy per model, dataset "
-                            "and LR schedule, each regulariser at the lambda with the best mean final validation accuracy "
-                            "(held-out training data); mean ± 95% CI over seeds, in %.", "{name}"),
-    "readings_table": Kind("table", "studies", ("runs",), "readings_table",
-                           "{title}: every reading of what the protocol leaves open, each differing from the default in "
-                           "the keys named; Grow and Prune averaged over c per seed, Dense the full network; mean ± 95% CI "
-                           "over seeds, in %; the published summary (SP Tables 1 and 3) beside it.", "{name}", "readings", ("mapping",)),
-    "readings_figure": Kind("figure", "studies", ("runs",), "readings_figure",
-                            "{title}: every reading of what the protocol leaves open (each a setting differing from the "
-                            "default in the keys named on the left), Dense (full network), Grow and Prune (each seed "
-                            "averaged over compactness), mean and 95% CI over seeds with the seeds as light points; the "
-                            "published value of each method as a line (band: its published interval, where printed).",
-                            "{name}", "readings", ("mapping",)),
-}
+from plasticity.output_kinds import KINDS, Kind
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ import re
 from functools import cache
 
 from plasticity.config import base_setting, built_studies, run_config, run_dir, run_grid, study_plan, ticket_grid, trained_c
-from plasticity.outputs import KINDS, collected_file, declared_outputs
+from plasticity.output_kinds import KINDS
+from plasticity.outputs import collected_file, declared_outputs
 from plasticity.provenance import config_hash
 from plasticity.scorecard import load_mapping
 

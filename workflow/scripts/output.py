@@ -9,9 +9,10 @@ from pathlib import Path
 import pandas as pd
 
 from plasticity import provenance
+from plasticity.builders import build
 from plasticity.config import load_config
 from plasticity.metrics import RUN_KEY
-from plasticity.outputs import KINDS
+from plasticity.output_kinds import KINDS
 from plasticity.plots import save_figure
 from plasticity.tables import write_table
 
@@ -23,7 +24,7 @@ for table in kind.reads:
     # runs.csv rows in run order, as one study-wide table would list them
     tables[table] = frame.sort_values(RUN_KEY, kind="stable", ignore_index=True) if table == "runs" else frame
 files = {name: snakemake.input[name] for name in kind.files}
-result = kind.build(tables, output, load_config(snakemake.config), files)
+result = build(output, tables, load_config(snakemake.config), files)
 record = provenance.record(snakemake.params.config_hash, provenance.devices(tables["runs"]) if "runs" in tables else [])
 if kind.form == "table":
     tidy, formatted = result
