@@ -91,7 +91,8 @@ KINDS = {
     "readings_table": Kind("table", "studies", ("runs",), "readings_table",
                            "{title}: every reading of what the protocol leaves open, each differing from the default in "
                            "the keys named; Grow and Prune averaged over c per seed, Dense the full network; mean ± 95% CI "
-                           "over seeds, in %; the published summary (SP Tables 1 and 3) beside it.", "{name}", "readings", ("mapping",)),
+                           "over seeds, in %; the published summary (SP Tables 1 and 3) beside it.{verdicts}", "{name}", "readings",
+                           ("mapping",)),
     "readings_figure": Kind("figure", "studies", ("runs",), "readings_figure",
                             "{title}: every reading of what the protocol leaves open (each a setting differing from the "
                             "default in the keys named on the left), Dense (full network), Grow and Prune (each seed "

@@ -38,11 +38,11 @@ def collected_file(scale: str, study: str, setting: str, table: str) -> str:
     return f"results/{scale}/{study}/{setting}/{table}.csv"
 
 
-def _title(cfg: dict, scale: str, kind: Kind, study: str, setting: str | None) -> str:
+def _title(cfg: dict, scale: str, kind: Kind, study: str, setting: str | None, shown: list[str]) -> str:
     if kind.title == "ablation":
         return ablation_title(cfg, scale, study)
-    if kind.title == "readings":
-        return f"Protocol readings ({scale} scale)"
+    if kind.title == "readings":  # of the default setting, the first shown
+        return f"Protocol readings: {figure_title(cfg, scale, shown[0])}"
     if setting is None:
         return f"{cfg['studies'][study]['label']} ({scale})"
     return (model_title if kind.title == "model" else figure_title)(cfg, scale, setting)
@@ -58,9 +58,10 @@ def _output(cfg: dict, scale: str, name: str, kind_name: str, studies: list[str]
     settings = [variant for study in shown for variant in study_plan(cfg, scale, study)["settings"]
                 if setting in (None, base_setting(variant))]
     label = cfg["studies"][studies[0]]["label"]
-    title = _title(cfg, scale, kind, studies[0], setting)
+    title = _title(cfg, scale, kind, studies[0], setting, settings)
+    verdicts = "" if cfg["scales"][scale]["protocol"] else " No verdicts: a stand-in scale."
     return Output(name, kind_name, scale, tuple(studies), setting, tuple(dict.fromkeys(settings)), label, title,
-                  kind.caption.format(label=label, scale=scale, title=title), inputs)
+                  kind.caption.format(label=label, scale=scale, title=title, verdicts=verdicts), inputs)
 
 
 def declared_outputs(cfg: dict, scale: str) -> dict[str, Output]:
