@@ -200,6 +200,9 @@ def test_cycle_vs_ticket_figure(runs, tmp_path):
     assert (tmp_path / "fig.pdf").stat().st_size > 0 and (tmp_path / "fig.png").stat().st_size > 0
     with pytest.raises(ValueError, match="no runs for setting"):
         cycle_vs_ticket_figure(runs, "unknown", "x")
+    # a study of other methods draws the ones it has
+    two_methods = cycle_vs_ticket_figure(runs[runs["method"] != "prune"], "split_b", "No Prune")
+    assert "Prune" not in {text.get_text() for text in two_methods.legends[0].get_texts()}
 
 
 def test_run_descriptors_tell_ablation_runs_apart():

@@ -15,7 +15,6 @@ from plasticity.plots import METHOD_COLORS
 from plasticity.stats import mean_ci
 from plasticity.tables import method_label
 
-EDITED_METHODS = ["grow", "prune"]  # methods whose cycle run itself depends on c
 PHASE_STYLES = {  # Cycle: solid line, filled circles; WT: dashed line, open squares
     "cycle": {"label": "Cycle (end of training)", "linestyle": "-", "marker": "o", "filled": True},
     "wt": {"label": "Winning ticket (WT)", "linestyle": "--", "marker": "s", "filled": False},
@@ -48,15 +47,16 @@ def _offsets(n_series: int, step: float) -> tuple[np.ndarray, float]:
 
 
 def _metric_panel(ax: Axes, data: pd.DataFrame, full_dense: pd.DataFrame, metric: str, step: float,
-                  rng: np.random.Generator) -> None:
+                  rng: np.random.Generator, methods: list[str]) -> None:
     # Dense trains once with every unit, so its cycle value is one c-independent reference.
-    reference, ci = mean_ci(100 * full_dense[f"cycle_{metric}"].to_numpy())
-    color = METHOD_COLORS["dense"]
-    ax.axhline(reference, color=color, linewidth=1.2, zorder=1)
-    if not np.isnan(ci):
-        ax.axhspan(reference - ci, reference + ci, color=color, alpha=0.10, linewidth=0, zorder=0)
+    if len(full_dense):
+        reference, ci = mean_ci(100 * full_dense[f"cycle_{metric}"].to_numpy())
+        color = METHOD_COLORS["dense"]
+        ax.axhline(reference, color=color, linewidth=1.2, zorder=1)
+        if not np.isnan(ci):
+            ax.axhspan(reference - ci, reference + ci, color=color, alpha=0.10, linewidth=0, zorder=0)
 
-    series = [("dense", "wt")] + [(method, phase) for method in EDITED_METHODS for phase in PHASE_STYLES]
+    series = [(method, phase) for method in methods for phase in (["wt"] if method == "dense" else PHASE_STYLES)]
     offsets, slot = _offsets(len(series), step)
     for (method, phase), offset in zip(series, offsets):
         style = PHASE_STYLES[phase]
@@ -65,9 +65,8 @@ def _metric_panel(ax: Axes, data: pd.DataFrame, full_dense: pd.DataFrame, metric
                 METHOD_COLORS[method], style["marker"], linestyle, style["filled"])
 
 
-def _delta_panel(ax: Axes, data: pd.DataFrame, step: float, rng: np.random.Generator) -> None:
+def _delta_panel(ax: Axes, data: pd.DataFrame, step: float, rng: np.random.Generator, methods: list[str]) -> None:
     ax.axhline(0, color="0.4", linewidth=0.8, zorder=1)
-    methods = ["dense"] + EDITED_METHODS
     series = [(method, metric) for method in methods for metric in DELTA_STYLES]
     offsets, slot = _offsets(len(series), step)
     for (method, metric), offset in zip(series, offsets):
@@ -76,8 +75,8 @@ def _delta_panel(ax: Axes, data: pd.DataFrame, step: float, rng: np.random.Gener
                 METHOD_COLORS[method], style["marker"], style["linestyle"])
 
 
-def _legend_handles() -> list:
-    handles = [Patch(color=METHOD_COLORS[m], label=method_label(m)) for m in ["dense"] + EDITED_METHODS]
+def _legend_handles(methods: list[str]) -> list:
+    handles = [Patch(color=METHOD_COLORS[m], label=method_label(m)) for m in methods]
     handles.append(Line2D([], [], color=METHOD_COLORS["dense"], linewidth=1.2,
                           label="Dense cycle (c = 100%), band: 95% CI"))
     for style in PHASE_STYLES.values():
@@ -108,9 +107,10 @@ def cycle_vs_ticket_figure(runs: pd.DataFrame, setting: str, title: str) -> Figu
         ("(b) Time-averaged accuracy", "TAA (%)"),
         ("(c) Ticket minus cycle", "WT − Cycle (percentage points)"),
     ]
-    _metric_panel(axes[0], data, full_dense, "acc", step, rng)
-    _metric_panel(axes[1], data, full_dense, "taa", step, rng)
-    _delta_panel(axes[2], data, step, rng)
+    methods = [method for method in METHOD_COLORS if method in set(data["method"])]  # the registry's order
+    _metric_panel(axes[0], data, full_dense, "acc", step, rng, methods)
+    _metric_panel(axes[1], data, full_dense, "taa", step, rng, methods)
+    _delta_panel(axes[2], data, step, rng, methods)
     for ax, (panel_title, ylabel) in zip(axes, panels):
         ax.set_title(panel_title, loc="left", fontsize=11)
         ax.set_xlabel("Compactness c (% kept)")
@@ -123,5 +123,5 @@ def cycle_vs_ticket_figure(runs: pd.DataFrame, setting: str, title: str) -> Figu
     seeds = data.groupby("method")["seed"].nunique()
     n = str(seeds.min()) if seeds.min() == seeds.max() else f"{seeds.min()}–{seeds.max()}"
     fig.suptitle(f"{title}  (n = {n} seeds per point; mean ± 95% CI)", fontsize=12)
-    fig.legend(handles=_legend_handles(), loc="outside lower center", ncol=3, frameon=False, fontsize=9)
+    fig.legend(handles=_legend_handles(methods), loc="outside lower center", ncol=3, frameon=False, fontsize=9)
     return fig
