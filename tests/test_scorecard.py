@@ -111,6 +111,20 @@ def test_rows_of_studies_and_settings_not_built_say_why():
     assert len(continual) == 384 and continual["note"].str.contains("issue 15").all()
 
 
+def test_an_overlay_that_narrows_a_study_leaves_its_other_rows_not_run():
+    """reference/paper narrows mlp to Split-Fashion: the mapping stays valid, the MNIST rows are "not run"."""
+    from snakemake.utils import update_config
+
+    raw = yaml.safe_load((ROOT / "config.yaml").read_text())
+    update_config(raw, yaml.safe_load((ROOT / "reference/paper/config.yaml").read_text()))
+    narrowed = load_config(raw)
+    assert mapping_problems(MAPPING, narrowed, PUBLISHED_DIR) == []
+    card = scorecard(MAPPING, Evidence(narrowed, "paper", {"mlp": mlp_runs()}))
+    table3 = card[card["table"] == "Table 3"]
+    mnist = table3[table3["setting"] == "MNIST (IID)"]
+    assert (mnist["verdict"] == NOT_RUN).all() and mnist["note"].str.contains("not in study mlp").all()
+    assert (table3[table3["setting"] == "Split-Fashion (+Tiny ER)"]["verdict"] != NOT_RUN).all()
+
 def test_welch_rows_compare_grow_at_c_with_the_full_dense_network():
     runs = mlp_runs(grow_wt=0.55).assign(setting="cifar100_iid")
     card = scorecard(MAPPING, Evidence(CFG, "paper", {"convnet": runs}))

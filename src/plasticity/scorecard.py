@@ -230,9 +230,10 @@ def scorecard(mapping: dict, evidence: Evidence) -> pd.DataFrame:
 
 def mapping_problems(mapping: dict, cfg: dict, published_dir: Path) -> list[str]:
     """Every published results table or row without a mapping, and every mapping to a study, setting, method or
-    column that does not exist. At the protocol scale every row must find its setting and method in the study;
-    at other scales a mapped setting must exist (a row it lacks is "not run" there). The claims of a
-    text-claims file are checked by plasticity.claims."""
+    column that does not exist. Each row must find its protocol-scale setting and its method in the study as
+    `studies` declares it: a scale or an overlay may narrow a study (reference/paper builds one setting of
+    `mlp`), and the rows it leaves out are "not run" there, not errors. At other scales a mapped setting must
+    exist. The claims of a text-claims file are checked by plasticity.claims."""
     from plasticity.metrics import METRICS, TAA_READINGS
 
     results = sorted(path.name for path in published_dir.glob("*.csv") if not path.name.startswith("protocol_"))
@@ -249,8 +250,8 @@ def mapping_problems(mapping: dict, cfg: dict, published_dir: Path) -> list[str]
         for key, scales in spec["settings"].items():
             problems += [f"{name}: {key} at scale {scale} maps to unknown setting {setting}"
                          for scale, setting in scales.items() if setting not in cfg["settings"]]
-        plan = study_plan(cfg, paper, study)
-        known = set(plan.get("regularizers", {})) or set(plan["methods"])
+        declared = cfg["studies"][study]
+        known = set(declared.get("regularizers", {})) or set(declared["methods"])
         for row in read_rows(name):
             key = setting_key(spec, row)
             if key not in spec["settings"] or paper not in spec["settings"][key]:
@@ -269,7 +270,7 @@ def mapping_problems(mapping: dict, cfg: dict, published_dir: Path) -> list[str]
             method, variant = our_method(spec, row["method"], setting)
             if method not in known:
                 problems.append(f"{name}: {row['method']} maps to {method}, not a method of study {study}")
-            if variant not in plan["base_settings"]:
+            if variant not in declared["settings"]:
                 problems.append(f"{name}: {row['method']} maps to setting {variant}, not in study {study} at {paper}")
             metric = spec.get("metrics", {}).get(row["metric"])
             if metric not in columns:
