@@ -232,3 +232,22 @@ def test_convnet_flatten_size_follows_the_input(shape, flat):
     assert model(torch.zeros(2, *shape)).shape == (2, 100)
     # Only the three FC layers are masked: the conv trunk has no masks.
     assert [name for name, _ in model.named_buffers()] == ["hidden.fc1.mask", "hidden.fc2.mask", "hidden.fc3.mask"]
+
+
+def test_convnet_pools_give_torchs_maxima_with_and_without_gradient():
+    # models.MaxPool2d pools channels-last when no gradient is taken: it must not change a logit or a gradient.
+    torch.manual_seed(0)
+    ours = build_model("convnet", (1, 28, 28), (64, 64, 32), 10)
+    reference = build_model("convnet", (1, 28, 28), (64, 64, 32), 10)
+    reference.load_state_dict(ours.state_dict())
+    for index, module in enumerate(reference.trunk):
+        if isinstance(module, torch.nn.MaxPool2d):
+            reference.trunk[index] = torch.nn.MaxPool2d(2)
+    assert type(reference.trunk[2]) is torch.nn.MaxPool2d and type(ours.trunk[2]) is not torch.nn.MaxPool2d
+    x = torch.randn(300, 1, 28, 28)
+    with torch.no_grad():
+        assert torch.equal(ours(x), reference(x))
+    for model in (ours, reference):
+        torch.nn.functional.cross_entropy(model(x[:16]), torch.arange(16) % 10).backward()
+    for mine, theirs in zip(ours.parameters(), reference.parameters()):
+        assert torch.equal(mine.grad, theirs.grad)

@@ -240,6 +240,17 @@ class MaskedNet(nn.Module):
         return layers
 
 
+class MaxPool2d(nn.MaxPool2d):
+    """nn.MaxPool2d that pools channels-last on the CPU when no gradient is taken: the same maxima, and the
+    quick ConvNet test pass 1.7x faster (169 vs 285 ms in chunks of 256, benchmarks/eval_speed.py). With a
+    gradient the NCHW kernel stays: its backward is the faster one."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if torch.is_grad_enabled() or x.device.type != "cpu":
+            return super().forward(x)
+        return super().forward(x.contiguous(memory_format=torch.channels_last)).contiguous()
+
+
 # VGG-16's conv stack: output channels of each 3x3 conv, "M" a 2x2 max-pool.
 VGG16_LAYERS = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
@@ -250,7 +261,7 @@ def conv_stack(channels: int, layers: list, kernel: int, padding: int | list[int
     modules = []
     for width in layers:
         if width == "M":
-            modules.append(nn.MaxPool2d(2))
+            modules.append(MaxPool2d(2))
             continue
         modules.append(MaskedConv2d(channels, width, kernel, padding=next(paddings), bias=not batch_norm))
         modules += [nn.BatchNorm2d(width)] if batch_norm else []
