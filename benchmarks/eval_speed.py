@@ -6,7 +6,7 @@ test set (5,000).
     .venv/bin/python benchmarks/eval_speed.py [--repeats 7] [--out benchmarks/results/eval_speed.csv]
 
 The quick ConvNet job spends about a quarter of its epochs in test passes (cProfile of one quick Grow run,
-2026-12-02: 12.1 s of 38.7 s). Variants alternate within each repeat; medians are reported. The test also
+2026-12-02: 12.1 s of 38.7 s). Variants alternate within each repeat; medians are reported. The script first
 checks that both pools give the same logits.
 """
 
@@ -29,10 +29,10 @@ CHUNKS = (256, 1024, 4096)
 
 
 def with_torch_pools(model: nn.Module) -> nn.Module:
-    for name, module in model.named_modules():
-        for child_name, child in module.named_children():
-            if isinstance(child, MaxPool2d):
-                setattr(module, child_name, nn.MaxPool2d(child.kernel_size))
+    """The same model with torch's nn.MaxPool2d in its trunk (the pools are only there)."""
+    for index, module in enumerate(model.trunk):
+        if isinstance(module, MaxPool2d):
+            model.trunk[index] = nn.MaxPool2d(module.kernel_size)
     return model
 
 
