@@ -29,10 +29,11 @@ CHUNKS = (256, 1024, 4096)
 
 
 def with_torch_pools(model: nn.Module) -> nn.Module:
-    """The same model with torch's nn.MaxPool2d in its trunk (the pools are only there)."""
-    for index, module in enumerate(model.trunk):
-        if isinstance(module, MaxPool2d):
-            model.trunk[index] = nn.MaxPool2d(module.kernel_size)
+    """The same model with torch's nn.MaxPool2d wherever it has ours."""
+    for module in model.modules():
+        for name, child in module.named_children():
+            if isinstance(child, MaxPool2d):
+                setattr(module, name, nn.MaxPool2d(child.kernel_size))
     return model
 
 
