@@ -234,6 +234,14 @@ def test_convnet_flatten_size_follows_the_input(shape, flat):
     assert [name for name, _ in model.named_buffers()] == ["hidden.fc1.mask", "hidden.fc2.mask", "hidden.fc3.mask"]
 
 
+def test_convnet_channels_set_the_trunk_widths_from_the_run_config(synthetic_dataset):
+    cfg = run_config(model="convnet", hidden=(32, 32, 16), convnet_channels=(8, 12))
+    data = Tensors.load(cfg, synthetic_dataset, torch.device("cpu"))
+    convs = [m for m in init_model(cfg, data).trunk if isinstance(m, torch.nn.Conv2d)]
+    assert [(conv.in_channels, conv.out_channels) for conv in convs] == [(1, 8), (8, 12)]
+    assert RunConfig.from_dict(cfg.to_dict()) == cfg
+
+
 def test_convnet_pools_give_torchs_maxima_with_and_without_gradient():
     # models.MaxPool2d pools channels-last when no gradient is taken: it must not change a logit or a gradient.
     torch.manual_seed(0)

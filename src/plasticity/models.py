@@ -279,15 +279,18 @@ def flat_size(trunk: nn.Module, input_shape: tuple[int, int, int]) -> int:
     return size
 
 
-def build_model(kind: str, input_shape: tuple[int, int, int], hidden: tuple[int, ...], classes: int) -> MaskedNet:
-    """The MLP (784 -> H -> H -> 10) or the hybrid ConvNet of PROTOCOL.md section 1, or a model of the SWR
-    study (section 7): `cnn`, `cnn_bn` (BatchNorm after each conv, conv bias off) and `vgg16` (its conv stack;
-    the 4096-4096 classifier is `hidden`, without dropout). `hidden` are the masked FC layers in every model."""
+def build_model(kind: str, input_shape: tuple[int, int, int], hidden: tuple[int, ...], classes: int,
+                convnet_channels: tuple[int, int] = (32, 64)) -> MaskedNet:
+    """The MLP (784 -> H -> H -> 10) or the hybrid ConvNet of PROTOCOL.md section 1 (its trunk's conv widths
+    `convnet_channels`), or a model of the SWR study (section 7): `cnn`, `cnn_bn` (BatchNorm after each conv,
+    conv bias off) and `vgg16` (its conv stack; the 4096-4096 classifier is `hidden`, without dropout).
+    `hidden` are the masked FC layers in every model."""
     channels = input_shape[0]
     if kind == "mlp":
         return MaskedNet(nn.Identity(), math.prod(input_shape), hidden, classes)
     if kind == "convnet":
-        trunk = conv_stack(channels, [32, "M", 64, "M"], 3, 1, batch_norm=False)
+        first, second = convnet_channels
+        trunk = conv_stack(channels, [first, "M", second, "M"], 3, 1, batch_norm=False)
     elif kind in ("cnn", "cnn_bn"):
         trunk = conv_stack(channels, [16, "M", 16, "M"], 5, [1, 0], batch_norm=kind == "cnn_bn")
     elif kind == "vgg16":

@@ -61,6 +61,7 @@ class RunConfig:
     dataset: str
     model: str
     hidden: tuple[int, ...]
+    convnet_channels: tuple[int, int]  # the ConvNet trunk's conv widths; other models ignore it
     stream: str  # "iid" | "split" | "warm_start" | "chunks" | "permuted" | "random_label"
     tasks: int  # split streams: one task per cycle, so tasks == cycles
     warm_fraction: float  # warm_start: share of the training data in cycle 1 (cycle 2 trains on all)
@@ -109,7 +110,7 @@ class RunConfig:
         for key, kind in nested.items():
             if key in values:
                 values[key] = kind(**values[key])
-        for key in ("hidden", "lr_milestones", "epoch_metrics"):
+        for key in ("hidden", "convnet_channels", "lr_milestones", "epoch_metrics"):
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
@@ -117,6 +118,7 @@ class RunConfig:
     def to_dict(self) -> dict:
         values = dataclasses.asdict(self)
         values["hidden"] = list(self.hidden)
+        values["convnet_channels"] = list(self.convnet_channels)
         values["lr_milestones"] = list(self.lr_milestones)
         values["epoch_metrics"] = list(self.epoch_metrics)
         return values

@@ -81,7 +81,7 @@ def init_model(cfg: RunConfig, data: Tensors, purpose: str = "init") -> MaskedNe
     the same weights."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed_for(cfg.seed, purpose))
-        model = build_model(cfg.model, data.input_shape, cfg.hidden, data.classes)
+        model = build_model(cfg.model, data.input_shape, cfg.hidden, data.classes, cfg.convnet_channels)
     return model.to(data.train_x.device)
 
 
