@@ -113,6 +113,7 @@ class MaskedNet(nn.Module):
     """
 
     linear_init_std: float | None = None  # None: PyTorch's default init of nn.Linear
+    input_shape: tuple[int, ...] | None = None  # one example's shape, set by build_model
 
     def __init__(self, trunk: nn.Module, flat_features: int, hidden: tuple[int, ...], classes: int):
         super().__init__()
@@ -285,6 +286,13 @@ def build_model(kind: str, input_shape: tuple[int, int, int], hidden: tuple[int,
     `convnet_channels`), or a model of the SWR study (section 7): `cnn`, `cnn_bn` (BatchNorm after each conv,
     conv bias off) and `vgg16` (its conv stack; the 4096-4096 classifier is `hidden`, without dropout).
     `hidden` are the masked FC layers in every model."""
+    model = _build_model(kind, input_shape, hidden, classes, convnet_channels)
+    model.input_shape = tuple(input_shape)
+    return model
+
+
+def _build_model(kind: str, input_shape: tuple[int, int, int], hidden: tuple[int, ...], classes: int,
+                 convnet_channels: tuple[int, int]) -> MaskedNet:
     channels = input_shape[0]
     if kind == "mlp":
         return MaskedNet(nn.Identity(), math.prod(input_shape), hidden, classes)
