@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import itertools
+import math
 from pathlib import Path
 
 import jsonschema
@@ -293,7 +294,15 @@ def run_config(cfg: dict, scale: str, setting: str, method: str, c: int, seed: i
         values = _merged(values, layer)
     values = {**values, "setting": setting, "method": method, "c": int(c),
               "seed": int(seed), "device": cfg["device"]}
+    if method == "imp":  # one training per pruning round: the rounds follow from c
+        values["cycles"] = imp_rounds(int(c), values["sparse"]["imp_fraction"]) + 1
     return RunConfig.from_dict(values).to_dict()
+
+
+def imp_rounds(c: int, fraction: float) -> int:
+    """IMP's pruning rounds from a dense network to density c% at `fraction` of the remaining weights per round
+    (the last round prunes only what is left to reach c)."""
+    return max(0, math.ceil(math.log(c / 100) / math.log(1 - fraction) - 1e-9))
 
 
 def default_run(cfg: dict, **fields) -> RunConfig:

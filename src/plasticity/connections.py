@@ -32,6 +32,13 @@ def current_masks(model: MaskedNet) -> dict[str, torch.Tensor]:
                    else torch.ones_like(module.weight)) for name, module in sparse_layers(model).items()}
 
 
+def present_counts(model: MaskedNet) -> dict[str, int]:
+    """Present connections of every sparse layer, read without copying a mask (once per training step)."""
+    owners = model.connection_layers()
+    return {name: int(owners[name].weight_mask.sum()) if owners[name].weight_mask is not None
+            else module.weight.numel() for name, module in sparse_layers(model).items()}
+
+
 def set_masks(model: MaskedNet, masks: dict[str, torch.Tensor]) -> None:
     for name, mask in masks.items():
         model.set_connection_mask(name, mask)
@@ -144,13 +151,12 @@ def prefix_of(model: MaskedNet, name: str) -> str:
     raise KeyError(name)
 
 
-def magnitude_prune(model: MaskedNet, masks: dict[str, torch.Tensor], fraction: float) -> dict[str, torch.Tensor]:
-    """Global magnitude pruning: the round(fraction x present) present weights of smallest |w|, over all
-    sparse layers at once, are removed. Returns the new masks (ties broken by position)."""
+def magnitude_prune(model: MaskedNet, masks: dict[str, torch.Tensor], n: int) -> dict[str, torch.Tensor]:
+    """Global magnitude pruning: the n present weights of smallest |w|, over all sparse layers at once, are
+    removed. Returns the new masks."""
     layers = sparse_layers(model)
     magnitudes = torch.cat([(layers[name].weight.detach().abs() * masks[name]).flatten() for name in masks])
     present = torch.cat([masks[name].flatten() > 0 for name in masks])
-    n = round(fraction * int(present.sum()))
     keys = torch.where(present, magnitudes, torch.full_like(magnitudes, math.inf))
     removed = torch.zeros_like(present)
     removed[torch.topk(keys, n, largest=False).indices] = True
@@ -218,34 +224,38 @@ def random_masks(model: MaskedNet, densities: dict[str, float], generator: torch
 
 def layer_positions(model: MaskedNet) -> dict[str, int]:
     """Output positions at which each sparse layer applies its weight to one input: the output's height x width
-    for a conv, 1 for a linear layer."""
-    positions = {}
+    for a conv (measured with one forward pass), 1 for a linear layer."""
+    layers = sparse_layers(model)
+    positions = {name: 1 for name in layers}
     hooks = [module.register_forward_hook(
         lambda module, _, output, name=name: positions.__setitem__(name, math.prod(output.shape[2:])))
-        for name, module in sparse_layers(model).items()]
+        for name, module in layers.items() if isinstance(module, nn.Conv2d)]
     try:
+        training = model.training
         with torch.no_grad():
-            training = model.training
-            model.eval()(torch.zeros(1, *model.input_shape))
-            model.train(training)
+            model.eval()(torch.zeros(1, *model.input_shape, device=next(model.parameters()).device))
+        model.train(training)
     finally:
         for hook in hooks:
             hook.remove()
     return positions
 
 
-def forward_flops(model: MaskedNet, masks: dict[str, torch.Tensor] | None = None) -> float:
+def forward_flops(positions: dict[str, int], counts: dict[str, int]) -> float:
     """FLOPs of one example's forward pass through the weight layers (2 per multiply-add; normalisation,
-    activations, pools and biases left out): each present connection is applied at every output position."""
-    positions = layer_positions(model)
-    masks = masks if masks is not None else current_masks(model)
-    return 2.0 * sum(float(masks[name].sum()) * positions[name] for name in masks)
+    activations, pools and biases left out): each of a layer's `counts` present connections is applied at each
+    of its output `positions` (layer_positions)."""
+    return 2.0 * sum(counts[name] * positions[name] for name in counts)
 
 
-def step_flops(model: MaskedNet, masks: dict[str, torch.Tensor] | None = None) -> float:
+def step_flops(positions: dict[str, int], counts: dict[str, int]) -> float:
     """FLOPs of one example's training step: forward, and a backward of twice the forward (the gradients of the
     inputs and of the weights), the convention of RigL's cost accounting."""
-    return 3.0 * forward_flops(model, masks)
+    return 3.0 * forward_flops(positions, counts)
+
+
+def dense_counts(model: MaskedNet) -> dict[str, int]:
+    return {name: module.weight.numel() for name, module in sparse_layers(model).items()}
 
 
 def walk_views(model: MaskedNet) -> list[tuple[str, torch.Tensor]]:

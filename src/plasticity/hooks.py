@@ -122,6 +122,14 @@ METHODS = {
     "dense": Entry("plasticity.hooks:Hook", "Dense", "#000000"),
     "grow": Entry("plasticity.methods.grow:Grow", "Grow", "#D55E00"),
     "prune": Entry("plasticity.methods.prune:Prune", "Prune", "#0072B2"),
+    # Connection-level methods of the GCG study (plasticity.methods.sparse); c is their target density.
+    "pathgrow": Entry("plasticity.methods.sparse:PathGrow", "PathGrow", "#009E73"),
+    "random_growth": Entry("plasticity.methods.sparse:RandomGrowth", "Random growth", "#E69F00"),
+    "gradient_growth": Entry("plasticity.methods.sparse:GradientGrowth", "Gradient growth", "#CC79A7"),
+    "imp": Entry("plasticity.methods.sparse:IterativeMagnitudePruning", "IMP", "#0072B2"),
+    "rigl": Entry("plasticity.methods.sparse:RigL", "RigL", "#56B4E9"),
+    "set": Entry("plasticity.methods.sparse:SET", "SET", "#F0E442"),
+    "phew": Entry("plasticity.methods.sparse:FixedPhew", "PHEW (fixed)", "#D55E00", "--"),
 }
 REGULARIZERS = {
     "none": Entry("plasticity.hooks:Hook", "Vanilla", "#000000"),
@@ -134,17 +142,21 @@ REGULARIZERS = {
 }
 EPOCH_METRICS = {
     "online_acc": Entry("plasticity.metrics_hooks:OnlineAccuracy", "online accuracy"),
+    "train_cost": Entry("plasticity.methods.sparse:TrainCost", "training cost"),
 }
 PROBE = Entry("plasticity.probes:NewbornProbe", "newborn probe")
 NORM_RECORDER = Entry("plasticity.metrics_hooks:NormRecorder", "weight norms")
+# Methods whose run has a growth phase before its training (plasticity.methods.sparse).
+GROWTH_METHODS = ("pathgrow", "random_growth", "gradient_growth")
 # Method pairs of the Welch tables (Dense/Grow/Prune studies).
 COMPARISONS = [("grow", "dense"), ("grow", "prune"), ("dense", "prune")]
 
 
 def build_hooks(cfg: RunConfig, phase: str) -> list[Hook]:
-    """The hooks of a training run (phase "cycle") or of a winning ticket's retraining ("ticket": it keeps its
-    mask, so it has no edit method and no regulariser, only its epoch metrics), in the loop's order."""
-    if phase == "ticket":
+    """The hooks of a training run (phase "cycle"), of a growth method's growth phase before it ("growth"), or
+    of a winning ticket's retraining ("ticket"), in the loop's order. A ticket keeps its mask, and so does the
+    training after a growth phase: they have no edit method and no regulariser, only their epoch metrics."""
+    if phase == "ticket" or (phase == "cycle" and cfg.method in GROWTH_METHODS):
         return [EPOCH_METRICS[name].build(cfg) for name in cfg.epoch_metrics]
     hooks = [lookup(METHODS, cfg.method, "method").build(cfg),
              lookup(REGULARIZERS, cfg.regularizer.kind, "regularizer").build(cfg)]

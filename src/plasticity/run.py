@@ -53,6 +53,28 @@ class RegularizerConfig:
 
 
 @dataclass(frozen=True)
+class SparseConfig:
+    """Connection-level sparsity of the GCG study (PROTOCOL.md section 8)."""
+
+    seed_mask: str  # "phew" | "random": the growth methods' starting mask
+    seed_density: float
+    growth_factor: float  # density x this per growth stage
+    stage_epochs: tuple[int, ...]  # epochs of growth stage 1, 2, ...; the last entry repeats
+    growth_epochs: int  # the most epochs the growth phase may take
+    grow_init: str  # "zero" | "init"
+    stop_epsilon: float  # accuracy as a fraction
+    stop_min_stages: int
+    stop_fallback_gain: float
+    stop_fallback_stages: int
+    imp_fraction: float  # IMP: share of the remaining weights pruned per round
+    imp_rewind_epoch: int  # IMP: epochs of round 1 after which the rewind point is taken (0: initial weights)
+    rigl_interval: int  # RigL: optimizer steps between updates
+    rigl_fraction: float  # RigL: initial drop fraction, decayed by a cosine
+    rigl_end: float  # RigL: share of training after which the mask stays fixed
+    set_fraction: float  # SET: drop fraction at the end of every epoch
+
+
+@dataclass(frozen=True)
 class RunConfig:
     setting: str
     method: str  # "dense" | "grow" | "prune": the unit-edit method
@@ -90,6 +112,8 @@ class RunConfig:
     replay: ReplayConfig
     probe: ProbeConfig
     regularizer: RegularizerConfig
+    sparse: SparseConfig
+    nesterov: bool
     record_norms: bool  # per-epoch Frobenius norm of every weight layer (norms.csv)
     epoch_metrics: tuple[str, ...]  # hooks that add columns to the epoch rows (plasticity.hooks.EPOCH_METRICS)
     device: str  # "auto" | "cpu" | "cuda"
@@ -106,13 +130,15 @@ class RunConfig:
     def from_dict(cls, values: dict) -> RunConfig:
         values = dict(values)
         nested = {"grow": GrowConfig, "prune": PruneConfig, "replay": ReplayConfig, "probe": ProbeConfig,
-                  "regularizer": RegularizerConfig}
+                  "regularizer": RegularizerConfig, "sparse": SparseConfig}
         for key, kind in nested.items():
             if key in values:
                 values[key] = kind(**values[key])
         for key in ("hidden", "convnet_channels", "lr_milestones", "epoch_metrics"):
             if key in values:
                 values[key] = tuple(values[key])
+        if "sparse" in values:
+            values["sparse"] = dataclasses.replace(values["sparse"], stage_epochs=tuple(values["sparse"].stage_epochs))
         return cls(**values)
 
     def to_dict(self) -> dict:
@@ -121,4 +147,5 @@ class RunConfig:
         values["convnet_channels"] = list(self.convnet_channels)
         values["lr_milestones"] = list(self.lr_milestones)
         values["epoch_metrics"] = list(self.epoch_metrics)
+        values["sparse"]["stage_epochs"] = list(self.sparse.stage_epochs)
         return values

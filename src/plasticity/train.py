@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from plasticity.data import load_dataset
-from plasticity.hooks import Edit, Hook, build_hooks
+from plasticity.hooks import GROWTH_METHODS, Edit, Hook, build_hooks
 from plasticity.io import RowStore, atomic_path, atomic_write_csv
 from plasticity.methods import layer_targets, rewinds
 from plasticity.methods.prune import magnitude_masks
@@ -121,6 +121,13 @@ class Trainer:
         self.hooks = hooks
         self.phase = phase
         self.stream = Stream(cfg, data.train_y.cpu(), data.classes, math.prod(data.input_shape))
+        # The growth phase of a connection-growth method is one task of at most sparse.growth_epochs epochs, at
+        # a constant LR, and its method hook ends it (request_stop); every other phase follows the run's cycles.
+        if phase == "growth":
+            self.total_epochs = self.epochs_per_cycle = cfg.sparse.growth_epochs
+        else:
+            self.total_epochs, self.epochs_per_cycle = cfg.total_epochs, cfg.epochs_per_cycle
+        self.stopped = False  # a hook asked the loop to end after the current epoch
         self.init_state = copy.deepcopy(model.state_dict())
         self.optimizer = self.new_optimizer()
         self.epoch = 0
@@ -137,7 +144,7 @@ class Trainer:
         if self.cfg.optimizer == "adam":
             return torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
         return torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
-                               weight_decay=self.cfg.weight_decay)
+                               weight_decay=self.cfg.weight_decay, nesterov=self.cfg.nesterov)
 
     def reset_optimizer(self) -> None:
         self.optimizer = self.new_optimizer()
@@ -167,7 +174,13 @@ class Trainer:
         self.call("on_edit", edit)
 
     def lr_at(self, epoch: int) -> float:
+        if self.phase == "growth":
+            return self.cfg.lr
         return learning_rate(self.cfg, epoch, restarts_each_cycle(self.cfg, self.phase))
+
+    def request_stop(self) -> None:
+        """End the run after the current epoch (its hooks' finish still runs)."""
+        self.stopped = True
 
     def sample_batch(self, cycle: int, size: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
         """A random mini-batch of the training data of cycle `cycle`, as the stream presents it in that task."""
@@ -231,11 +244,13 @@ class Trainer:
             if checkpoint is not None:
                 RowStore.clear(checkpoint)
             self.call("setup")
-        for epoch in range(self.epoch, self.cfg.total_epochs):
-            self.task, epoch_in_task = divmod(epoch, self.cfg.epochs_per_cycle)
+        for epoch in range(self.epoch, self.total_epochs):
+            if self.stopped:
+                break
+            self.task, epoch_in_task = divmod(epoch, self.epochs_per_cycle)
             if epoch_in_task == 0:
                 self.call("on_task_start", self.task)
-            task_end = epoch_in_task == self.cfg.epochs_per_cycle - 1
+            task_end = epoch_in_task == self.epochs_per_cycle - 1
             self.run_epoch(self.task, task_end)
             if task_end:
                 self.stream.end_task(self.task)
@@ -246,7 +261,7 @@ class Trainer:
 
     # Everything a resumed run needs besides the model and optimizer tensors and the rows: the hooks and stream
     # are pickled whole, random generators included, so a resumed run repeats the same draws.
-    CHECKPOINT_FIELDS = ("epoch", "task", "step", "init_state", "hooks", "stream")
+    CHECKPOINT_FIELDS = ("epoch", "task", "step", "stopped", "init_state", "hooks", "stream")
 
     def save_checkpoint(self, path: Path) -> None:
         state = {name: getattr(self, name) for name in self.CHECKPOINT_FIELDS}
@@ -274,7 +289,7 @@ class Trainer:
         self.model.load_state_dict(state["model"])
         self.optimizer = self.new_optimizer()
         self.optimizer.load_state_dict(state["optimizer"])
-        print(f"resumed from {path} after epoch {self.epoch}/{self.cfg.total_epochs}", file=sys.stderr, flush=True)
+        print(f"resumed from {path} after epoch {self.epoch}/{self.total_epochs}", file=sys.stderr, flush=True)
         return True
 
     def run_epoch(self, cycle: int, cycle_end: bool) -> None:
@@ -295,7 +310,7 @@ class Trainer:
         self.call("on_epoch_end", row)
         self.tables.append("epochs", row)
         print(f"[{cfg.setting}/{cfg.method}/c{cfg.c}/seed{cfg.seed} {self.phase}] epoch {self.epoch}/"
-              f"{cfg.total_epochs} cycle {cycle + 1}/{cfg.cycles} acc {accuracy:.4f} loss {loss:.4f} "
+              f"{self.total_epochs} cycle {cycle + 1}/{cfg.cycles} acc {accuracy:.4f} loss {loss:.4f} "
               f"units {units} ({time.perf_counter() - started:.1f}s)", file=sys.stderr, flush=True)
 
 
@@ -315,17 +330,27 @@ def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, thr
     """
     data = prepare(cfg, dataset_path, threads)
     model = init_model(cfg, data)
-    trainer = Trainer(cfg, data, model, build_hooks(cfg, "cycle"), phase="cycle")
     out_dir = Path(out_dir)
+    growth = None
+    if cfg.method in GROWTH_METHODS:  # grow the network first, then train what was found (its own checkpoint)
+        growth = Trainer(cfg, data, model, build_hooks(cfg, "growth"), phase="growth")
+        growth.run(out_dir / GROWTH_CHECKPOINT)
+        model = growth.model
+    trainer = Trainer(cfg, data, model, build_hooks(cfg, "cycle"), phase="cycle")
+    if growth is not None:
+        trainer.init_state = growth.init_state  # the run's initialisation, as for every other method
     checkpoint = out_dir / CHECKPOINT
     trainer.run(checkpoint)
+    phases = [growth, trainer] if growth is not None else [trainer]
     for table, columns in (("probe", PROBE_COLUMNS), ("events", EVENT_COLUMNS), ("norms", NORM_COLUMNS)):
-        atomic_write_csv(trainer.tables.frame(table, columns), out_dir / f"{table}.csv")
+        atomic_write_csv(pd.concat([t.tables.frame(table, columns) for t in phases]), out_dir / f"{table}.csv")
     with atomic_path(out_dir / "state.pt") as tmp:
         torch.save({"init_state": trainer.init_state, "final_state": model.state_dict(),
                     "final_masks": model.masks()}, tmp)
-    atomic_write_csv(trainer.tables.frame("epochs"), out_dir / "epochs.csv")
+    atomic_write_csv(pd.concat([t.tables.frame("epochs") for t in phases], ignore_index=True), out_dir / "epochs.csv")
     finish_checkpoint(checkpoint, keep_checkpoint)
+    if growth is not None:
+        finish_checkpoint(out_dir / GROWTH_CHECKPOINT, keep_checkpoint)
 
 
 def finish_checkpoint(checkpoint: Path, keep: bool) -> None:
@@ -336,6 +361,7 @@ def finish_checkpoint(checkpoint: Path, keep: bool) -> None:
 
 
 CHECKPOINT = "checkpoint.pt"
+GROWTH_CHECKPOINT = "growth_checkpoint.pt"  # a growth method's growth phase
 
 EVENT_COLUMNS = ["setting", "method", "c", "seed", "phase", "event", "epoch", "kind", "layer",
                  "n_edited", "active_before", "active_after", "target"]
