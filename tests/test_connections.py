@@ -200,3 +200,21 @@ def test_phew_hops_follow_the_weight_magnitudes():
     backward = [cx.walk(magnitudes, 1, 1, generator)[0] for _ in range(4000)]  # from output unit 1
     assert {hop[:3] for hop in backward} == {(0, 1, 0)}
     assert stats.binomtest(sum(hop[3] == 1 for hop in backward), 4000, 4 / 7).pvalue > 1e-3
+
+
+def test_resnets_are_chains_the_walks_and_path_scores_go_through():
+    torch.manual_seed(0)
+    resnet20 = build_model("resnet20", (3, 32, 32), (), 10)
+    assert sum(p.numel() for p in resnet20.parameters()) == 269_722  # He et al.'s ResNet-20
+    assert len(cx.sparse_layers(resnet20)) == 20  # 19 convs and the head; option-A shortcuts have no weights
+    small = build_model("resnet20", (3, 8, 8), (), 4)
+    masks = cx.phew_masks(small, 0.02, torch.Generator().manual_seed(0))
+    views = [(mask.view_as(view) > 0) for mask, (_, view) in zip(masks.values(), cx.walk_views(small))]
+    for level in range(1, len(views)):  # no unit cut off, through every block
+        assert views[level - 1].any(dim=(1, 2)).all() and views[level].any(dim=(0, 2)).all()
+    scores = cx.path_scores(small, masks)
+    assert all((score >= 0).all() for score in scores.values())
+    resnet18 = build_model("resnet18", (3, 64, 64), (), 200)
+    shortcuts = [m for m in resnet18.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (1, 1)]
+    assert len(shortcuts) == 3 and len(cx.sparse_layers(resnet18)) == 18  # 17 convs and the head
+    assert resnet18(torch.zeros(2, 3, 64, 64)).shape == (2, 200)

@@ -259,3 +259,20 @@ def test_convnet_pools_give_torchs_maxima_with_and_without_gradient():
         torch.nn.functional.cross_entropy(model(x[:16]), torch.arange(16) % 10).backward()
     for mine, theirs in zip(ours.parameters(), reference.parameters()):
         assert torch.equal(mine.grad, theirs.grad)
+
+
+def test_crop_flip_gives_each_image_a_shifted_and_maybe_flipped_crop_of_its_padded_copy():
+    from plasticity.train import crop_flip
+
+    x = torch.randn(16, 3, 8, 8)
+    out = crop_flip(x, torch.Generator().manual_seed(0))
+    padded = torch.nn.functional.pad(x, (4, 4, 4, 4))
+    flipped = 0
+    for i in range(16):
+        crops = [padded[i, :, dy:dy + 8, dx:dx + 8] for dy in range(9) for dx in range(9)]
+        plain, mirrored = (any(torch.equal(out[i], c) for c in crops),
+                           any(torch.equal(out[i], c.flip(-1)) for c in crops))
+        assert plain or mirrored
+        flipped += mirrored and not plain
+    assert 0 < flipped < 16
+    assert torch.equal(out, crop_flip(x, torch.Generator().manual_seed(0)))  # the generator decides

@@ -101,6 +101,22 @@ def test_swr_studies_reach_their_table_and_figures(smoke_dag):
         assert (smoke_dag / f"figures/smoke/{name}.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_gcg_study_reaches_its_table_and_figures(smoke_dag):
+    table = pd.read_csv(smoke_dag / "figures/smoke/gcg_table.csv")
+    fixed = {"imp", "rigl", "set", "phew"}
+    growth = {"pathgrow", "random_growth", "gradient_growth"}
+    assert set(table.loc[table["c"] == 20, "method"]) == fixed | growth
+    assert set(table.loc[table["c"] == 100, "method"]) == growth | {"dense"}
+    assert (table["n"] == 2).all()
+    at_20 = table[(table["c"] == 20) & table["method"].isin(fixed | growth - {"set"})]
+    assert (at_20["density"].round(1) == 20.0).all()  # SET's ERK rounding moves it by a few connections
+    dense = table[table["method"] == "dense"].iloc[0]
+    assert dense["cost"] == 1.0 and table.loc[table["method"] == "imp", "cost"].iloc[0] > 2  # 8 rounds at c=20
+    assert table.loc[(table["c"] == 100) & table["method"].isin(growth), "stop"].str.len().gt(0).all()
+    for name in ("gcg_fashion_mlp_density", "gcg_fashion_mlp_cost", "gcg_fashion_mlp_stopping"):
+        assert (smoke_dag / f"figures/smoke/{name}.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_the_scorecard_holds_every_published_number_and_the_claims(smoke_dag):
     card = pd.read_csv(smoke_dag / "figures/smoke/scorecard.csv")
     published = sum(len(pd.read_csv(path)) for path in PUBLISHED_DIR.glob("s*_table*.csv"))

@@ -99,6 +99,26 @@ def norms(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dic
     return weight_norms_figure(tables["norms"], tables["epochs"], tables["runs"], output.title)
 
 
+def gcg_table(tables, output: Output, cfg: dict, files: dict):
+    from plasticity.gcg import gcg_table as table
+    return table(tables["epochs"])
+
+
+def gcg_density(tables, output: Output, cfg: dict, files: dict):
+    from plasticity.plots.gcg import accuracy_density_figure
+    return accuracy_density_figure(tables["epochs"], output.title)
+
+
+def gcg_cost(tables, output: Output, cfg: dict, files: dict):
+    from plasticity.plots.gcg import accuracy_cost_figure
+    return accuracy_cost_figure(tables["epochs"], output.title)
+
+
+def gcg_stopping(tables, output: Output, cfg: dict, files: dict):
+    from plasticity.plots.gcg import stopping_figure
+    return stopping_figure(tables["epochs"], output.title)
+
+
 def readings_table(tables, output: Output, cfg: dict, files: dict):
     from plasticity.readings import readings_table as table
     runs, default, published = _readings(tables, output, cfg, files)

@@ -16,7 +16,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from plasticity.hooks import EPOCH_METRICS, METHODS, REGULARIZERS
+from plasticity.hooks import EPOCH_METRICS, FIXED_DENSITY_METHODS, METHODS, REGULARIZERS
 from plasticity.output_kinds import KINDS
 from plasticity.published import swr_published_pick
 from plasticity.run import RunConfig
@@ -323,8 +323,10 @@ def _grid(cfg: dict, scale: str, study: str, compactness_of) -> list[dict]:
 
 
 def run_grid(cfg: dict, scale: str, study: str) -> list[dict]:
-    """Every training run of the study: dense once per seed at c=100, grow/prune at each c."""
-    return _grid(cfg, scale, study, lambda method, levels: sorted({trained_c(method, c) for c in levels}))
+    """Every training run of the study: dense once per seed at c=100, every other method at each c, but a
+    fixed-density method (IMP, RigL, SET, PHEW) not at c=100, where it would be a dense training again."""
+    return _grid(cfg, scale, study, lambda method, levels: sorted(
+        {trained_c(method, c) for c in levels if not (method in FIXED_DENSITY_METHODS and c == DENSE_C)}))
 
 
 def ticket_grid(cfg: dict, scale: str, study: str) -> list[dict]:

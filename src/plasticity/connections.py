@@ -61,8 +61,11 @@ def path_scores(model: MaskedNet, masks: dict[str, torch.Tensor]) -> dict[str, t
     paths = copy.deepcopy(model).to(torch.float64)
     layers = sparse_layers(paths)
     with torch.no_grad():
+        for module in paths.modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                module.weight.abs_()  # a dense layer (ResNet-18's shortcut convs) carries |w| too
         for name, module in layers.items():
-            module.weight.copy_(module.weight.abs() * masks[name].to(module.weight))
+            module.weight.mul_(masks[name].to(module.weight))
         for owner in paths.connection_layers().values():
             owner.weight_mask = None  # the gradient must reach absent positions too
         for module in paths.modules():

@@ -146,8 +146,10 @@ EPOCH_METRICS = {
 }
 PROBE = Entry("plasticity.probes:NewbornProbe", "newborn probe")
 NORM_RECORDER = Entry("plasticity.metrics_hooks:NormRecorder", "weight norms")
-# Methods whose run has a growth phase before its training (plasticity.methods.sparse).
+# Methods whose run has a growth phase before its training (plasticity.methods.sparse); at c = 100 the stopping
+# rule ends their growth. The fixed-density methods train at a density c < 100 only.
 GROWTH_METHODS = ("pathgrow", "random_growth", "gradient_growth")
+FIXED_DENSITY_METHODS = ("imp", "rigl", "set", "phew")
 # Method pairs of the Welch tables (Dense/Grow/Prune studies).
 COMPARISONS = [("grow", "dense"), ("grow", "prune"), ("dense", "prune")]
 

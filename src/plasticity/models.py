@@ -230,11 +230,11 @@ class MaskedNet(nn.Module):
     def weight_layers(self) -> list[WeightLayer]:
         """Every layer with weights, in forward order; the classifier is the head, the rest are features."""
         layers = []
-        for index, module in enumerate(self.trunk if isinstance(self.trunk, nn.Sequential) else []):
+        for name, module in self.trunk.named_modules():
             if isinstance(module, (nn.Conv2d, nn.BatchNorm2d)):
                 normalises = isinstance(module, nn.BatchNorm2d)
                 owner = module if isinstance(module, MaskedConv2d) else None
-                layers.append(WeightLayer(f"trunk.{index}", module, "features", normalises, None, owner))
+                layers.append(WeightLayer(f"trunk.{name}", module, "features", normalises, None, owner))
         for name, layer in self.hidden.items():
             layers.append(WeightLayer(name, layer.linear, "features", False, layer.mask, layer))
         layers.append(WeightLayer("head", self.head, "classifier", False, None, self.head))
@@ -304,9 +304,58 @@ def _build_model(kind: str, input_shape: tuple[int, int, int], hidden: tuple[int
     elif kind == "vgg16":
         trunk = conv_stack(channels, VGG16_LAYERS, 3, 1, batch_norm=False)
         return init_like_torchvision_vgg(MaskedNet(trunk, flat_size(trunk, input_shape), hidden, classes))
+    elif kind in RESNETS:
+        trunk = resnet_trunk(channels, *RESNETS[kind])
     else:
-        raise ValueError(f"unknown model {kind!r}: expected 'mlp', 'convnet', 'cnn', 'cnn_bn' or 'vgg16'")
+        raise ValueError(f"unknown model {kind!r}: expected 'mlp', 'convnet', 'cnn', 'cnn_bn', 'vgg16', "
+                         f"{', '.join(repr(name) for name in RESNETS)}")
     return MaskedNet(trunk, flat_size(trunk, input_shape), hidden, classes)
+
+
+class BasicBlock(nn.Module):
+    """conv-BN-ReLU-conv-BN plus the shortcut, then ReLU. A shortcut that changes the shape is option A (the
+    input subsampled and zero-padded in channels: no weights, ResNet-20 on CIFAR) or option B (a dense 1x1 conv
+    and BatchNorm, ResNet-18; nn.Conv2d, not masked: 1.5% of ResNet-18's weights, kept dense by our decision)."""
+
+    def __init__(self, in_channels: int, channels: int, stride: int, shortcut: str):
+        super().__init__()
+        self.conv1 = MaskedConv2d(in_channels, channels, 3, stride=stride, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = MaskedConv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.pad = 0
+        self.shortcut = nn.Identity()
+        if stride != 1 or in_channels != channels:
+            if shortcut == "A":
+                self.pad, self.stride = channels - in_channels, stride
+            else:
+                self.shortcut = nn.Sequential(nn.Conv2d(in_channels, channels, 1, stride=stride, bias=False),
+                                              nn.BatchNorm2d(channels))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        if self.pad:
+            residual = F.pad(x[:, :, ::self.stride, ::self.stride], (0, 0, 0, 0, self.pad // 2, self.pad - self.pad // 2))
+        else:
+            residual = self.shortcut(x)
+        return F.relu(out + residual)
+
+
+# (stage widths, blocks per stage, shortcut option): He et al.'s CIFAR ResNet-20, and ResNet-18 with a 3x3 stem
+# and no max-pool, the version sparse-training studies run on 32x32 and 64x64 images.
+RESNETS = {"resnet20": ((16, 32, 64), 3, "A"), "resnet18": ((64, 128, 256, 512), 2, "B")}
+
+
+def resnet_trunk(channels: int, widths: tuple[int, ...], blocks: int, shortcut: str) -> nn.Sequential:
+    """Stem conv-BN-ReLU, the stages (each after the first halves the resolution), global average pool."""
+    modules = [MaskedConv2d(channels, widths[0], 3, padding=1, bias=False), nn.BatchNorm2d(widths[0]), nn.ReLU()]
+    in_channels = widths[0]
+    for stage, width in enumerate(widths):
+        for block in range(blocks):
+            modules.append(BasicBlock(in_channels, width, 2 if stage > 0 and block == 0 else 1, shortcut))
+            in_channels = width
+    modules.append(nn.AdaptiveAvgPool2d(1))
+    return nn.Sequential(*modules)
 
 
 def init_like_torchvision_vgg(model: MaskedNet) -> MaskedNet:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 class Kind:
     form: str  # "table" (.csv, .md, .tex) or "figure" (.pdf, .png)
     per: str  # "study", "setting" (a base setting of the study: all its regulariser grid points), or "studies"
-    reads: tuple[str, ...]  # collected tables, concatenated over the settings it shows
+    reads: tuple[str, ...]  # collected tables, concatenated over the settings it shows (runs: their devices too)
     builder: str  # plasticity.builders.<name>(tables, output, cfg, files) -> (tidy, formatted) or a Figure
     caption: str  # formatted with label, scale, title
     stem: str  # file name below figures/<scale>/, formatted with study, setting, kind, name
@@ -88,6 +88,25 @@ KINDS = {
                             "Soft Weight Rescaling, single task ({scale} scale): final test accuracy per model, dataset "
                             "and LR schedule, each regulariser at the lambda with the best mean final validation accuracy "
                             "(held-out training data); mean ± 95% CI over seeds, in %.", "{name}"),
+    "gcg_table": Kind("table", "study", ("epochs", "runs"), "gcg_table",
+                      "{label} study ({scale} scale): test accuracy after training, final density and training cost "
+                      "(FLOPs of every step, growth phases and IMP rounds included, over those of one dense "
+                      "training of the same seed) per benchmark, target density c (%; growth methods at 100: "
+                      "stopped by the rule) and method; mean ± 95% CI over seeds; Welch p of PathGrow against the "
+                      "method at the same c (accuracy, two-sided, unadjusted).", "{study}_table"),
+    "gcg_density": Kind("figure", "setting", ("epochs", "runs"), "gcg_density",
+                        "{title}: test accuracy against final density per method (target densities c; stars: "
+                        "growth runs at c = 100, at the density where the stopping rule ended growth); mean and 95% "
+                        "CI over seeds in both directions.", "{setting}_density"),
+    "gcg_cost": Kind("figure", "setting", ("epochs", "runs"), "gcg_cost",
+                     "{title}: test accuracy against training cost, the FLOPs of every training step (forward and "
+                     "backward of the masked network; growth phases and IMP rounds included) over one dense "
+                     "training's; mean and 95% CI over seeds.", "{setting}_cost"),
+    "gcg_stopping": Kind("figure", "setting", ("epochs", "runs"), "gcg_stopping",
+                         "{title}: the stopping rule of each growth run at c = 100: validation accuracy after each "
+                         "growth stage against density, the logistic fitted in log10(density), and (dotted) the "
+                         "density growth stopped at, with the reason (fit, fallback, budget).",
+                         "{setting}_stopping"),
     "readings_table": Kind("table", "studies", ("runs",), "readings_table",
                            "{title}: every reading of what the protocol leaves open, each differing from the default in "
                            "the keys named; Grow and Prune averaged over c per seed, Dense the full network; mean ± 95% CI "

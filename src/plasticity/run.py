@@ -114,6 +114,7 @@ class RunConfig:
     regularizer: RegularizerConfig
     sparse: SparseConfig
     nesterov: bool
+    augmentation: str  # "none" | "crop_flip": random 4-pixel-padded crop and horizontal flip of training batches
     record_norms: bool  # per-epoch Frobenius norm of every weight layer (norms.csv)
     epoch_metrics: tuple[str, ...]  # hooks that add columns to the epoch rows (plasticity.hooks.EPOCH_METRICS)
     device: str  # "auto" | "cpu" | "cuda"

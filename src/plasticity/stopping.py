@@ -24,19 +24,24 @@ class Decision:
     predicted_full: float | None  # the fit's accuracy at density 1
 
 
+# Bounds of (low, high, slope, midpoint): accuracies are fractions, the curve rises with density, and its
+# midpoint lies between density 1e-10 and 100 (log10).
+BOUNDS = ([0.0, 0.0, 1e-3, -10.0], [1.0, 1.0, 100.0, 2.0])
+
+
 def fit_logistic(densities, accuracies) -> tuple[float, float, float, float] | None:
-    """Least-squares logistic in log10(density); None when the fit fails: no convergence, a non-finite
-    parameter, or a curve that does not rise with density."""
+    """Least-squares logistic in log10(density), within BOUNDS; None when the fit fails: no convergence, a
+    non-finite parameter, or a curve that does not rise (high - low below 1e-6)."""
     x, y = np.log10(np.asarray(densities, float)), np.asarray(accuracies, float)
-    start = (y.min(), y.max(), 4.0 / max(np.ptp(x), 1e-6), float(np.median(x)))
+    start = np.clip((y.min(), y.max(), 4.0 / max(np.ptp(x), 1e-6), float(np.median(x))), *BOUNDS)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", OptimizeWarning)  # covariance: exact fits with 4 points have none
-            parameters, _ = curve_fit(logistic, x, y, p0=start, maxfev=10_000)
+            parameters, _ = curve_fit(logistic, x, y, p0=start, bounds=BOUNDS, maxfev=10_000)
     except (RuntimeError, ValueError):
         return None
     low, high, slope, midpoint = (float(p) for p in parameters)
-    if not np.all(np.isfinite(parameters)) or slope <= 0 or high <= low:
+    if not np.all(np.isfinite(parameters)) or high - low < 1e-6:
         return None
     return low, high, slope, midpoint
 

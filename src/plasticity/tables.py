@@ -43,11 +43,16 @@ def method_label(method: str) -> str:
     return METHOD_LABELS.get(method, method)
 
 
-def format_percent(mean: float, ci: float) -> str:
-    """'mean ± ci' in percent; the interval is left out when it is undefined (one seed)."""
+def format_mean_ci(mean: float, ci: float, digits: int = 2) -> str:
+    """'mean ± ci'; the interval is left out when it is undefined (one seed)."""
     if math.isnan(ci):
-        return f"{100 * mean:.2f}"
-    return f"{100 * mean:.2f} ± {100 * ci:.2f}"
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} ± {ci:.{digits}f}"
+
+
+def format_percent(mean: float, ci: float) -> str:
+    """'mean ± ci' of fractions, in percent."""
+    return format_mean_ci(100 * mean, 100 * ci)
 
 
 def format_p(p: float) -> str:

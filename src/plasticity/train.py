@@ -68,6 +68,17 @@ class Tensors:
         return tuple(self.train_x.shape[1:])
 
 
+def crop_flip(x: torch.Tensor, generator: torch.Generator, padding: int = 4) -> torch.Tensor:
+    """Each image of the batch cropped at a random offset from its zero-padded copy (the standard CIFAR
+    augmentation: 4 pixels) and flipped horizontally with probability 1/2; draws from `generator` on the CPU."""
+    n, _, height, width = x.shape
+    offsets = torch.randint(0, 2 * padding + 1, (n, 2), generator=generator).tolist()
+    flips = (torch.rand(n, generator=generator) < 0.5).tolist()
+    padded = F.pad(x, (padding,) * 4)
+    crops = [padded[i, :, dy:dy + height, dx:dx + width] for i, (dy, dx) in enumerate(offsets)]
+    return torch.stack([crop.flip(-1) if flip else crop for crop, flip in zip(crops, flips)])
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -128,6 +139,7 @@ class Trainer:
         else:
             self.total_epochs, self.epochs_per_cycle = cfg.total_epochs, cfg.epochs_per_cycle
         self.stopped = False  # a hook asked the loop to end after the current epoch
+        self.augmentation_generator = seeded_generator(cfg.seed, "augmentation")
         self.init_state = copy.deepcopy(model.state_dict())
         self.optimizer = self.new_optimizer()
         self.epoch = 0
@@ -217,6 +229,8 @@ class Trainer:
         for batch in batches:
             batch = batch.to(device)
             x, y = self.stream.transform(cycle, self.data.train_x[batch], self.data.train_y[batch], batch)
+            if self.cfg.augmentation == "crop_flip":
+                x = crop_flip(x, self.augmentation_generator)
             logits = self.model(x)
             loss = F.cross_entropy(logits, y)
             self.optimizer.zero_grad(set_to_none=True)
@@ -261,7 +275,7 @@ class Trainer:
 
     # Everything a resumed run needs besides the model and optimizer tensors and the rows: the hooks and stream
     # are pickled whole, random generators included, so a resumed run repeats the same draws.
-    CHECKPOINT_FIELDS = ("epoch", "task", "step", "stopped", "init_state", "hooks", "stream")
+    CHECKPOINT_FIELDS = ("epoch", "task", "step", "stopped", "init_state", "hooks", "stream", "augmentation_generator")
 
     def save_checkpoint(self, path: Path) -> None:
         state = {name: getattr(self, name) for name in self.CHECKPOINT_FIELDS}

@@ -53,6 +53,8 @@ class Growth(Hook):
         self.epochs_in_stage += 1
         row.update(stage=self.stage, stage_end=False, stop_reason="")
         if self.epochs_in_stage < self.stage_epochs(cfg):
+            if trainer.epoch == trainer.total_epochs:
+                row["stop_reason"] = "budget"  # the growth phase's epochs ran out inside a stage
             return
         masks = cx.current_masks(trainer.model)
         total = total_connections(trainer.model)
@@ -64,6 +66,9 @@ class Growth(Hook):
         if reason:
             row["stop_reason"] = reason
             trainer.request_stop()
+            return
+        if trainer.epoch == trainer.total_epochs:
+            row["stop_reason"] = "budget"  # no epoch left to train what would grow now
             return
         n = min(round(self.densities[-1] * cfg.sparse.growth_factor * total), round(cfg.c / 100 * total)) - present
         added = self.draw(trainer, masks, n)
