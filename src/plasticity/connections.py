@@ -115,12 +115,24 @@ def draw_proportional(scores: dict[str, torch.Tensor], candidates: dict[str, tor
         keys[zero] = ceiling + 1.0 + exponential[zero]
     chosen = torch.zeros(len(flat_scores), dtype=torch.bool)
     chosen[torch.topk(keys, n, largest=False).indices] = True
-    drawn, start = {}, 0
-    for name in names:
-        size = candidates[name].numel()
-        drawn[name] = chosen[start:start + size].view_as(candidates[name]).to(candidates[name].dtype)
-        start += size
-    return drawn
+    return split_like(chosen, candidates)
+
+
+def draw_top(scores: dict[str, torch.Tensor], masks: dict[str, torch.Tensor], n: int) -> dict[str, torch.Tensor]:
+    """The n absent positions of largest score, from one pool over all layers (gradient growth). Returns a 0/1
+    mask per layer."""
+    keys = torch.cat([torch.where(masks[name].flatten() > 0, -math.inf, scores[name].flatten().double().cpu())
+                      for name in masks])
+    chosen = torch.zeros(len(keys), dtype=torch.bool)
+    chosen[torch.topk(keys, n).indices] = True
+    return split_like(chosen, masks)
+
+
+def split_like(flat: torch.Tensor, like: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """A flat 0/1 vector over the layers of `like` (concatenated in its order) back into one tensor per layer,
+    each with its layer's shape and dtype."""
+    parts = flat.split([tensor.numel() for tensor in like.values()])
+    return {name: part.view_as(tensor).to(tensor.dtype) for (name, tensor), part in zip(like.items(), parts)}
 
 
 def absent(masks: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -161,14 +173,9 @@ def magnitude_prune(model: MaskedNet, masks: dict[str, torch.Tensor], n: int) ->
     magnitudes = torch.cat([(layers[name].weight.detach().abs() * masks[name]).flatten() for name in masks])
     present = torch.cat([masks[name].flatten() > 0 for name in masks])
     keys = torch.where(present, magnitudes, torch.full_like(magnitudes, math.inf))
-    removed = torch.zeros_like(present)
-    removed[torch.topk(keys, n, largest=False).indices] = True
-    pruned, start = {}, 0
-    for name, mask in masks.items():
-        size = mask.numel()
-        pruned[name] = mask * ~removed[start:start + size].view_as(mask)
-        start += size
-    return pruned
+    kept = present.clone()
+    kept[torch.topk(keys, n, largest=False).indices] = False
+    return split_like(kept, masks)
 
 
 def drop_and_regrow(model: MaskedNet, masks: dict[str, torch.Tensor], fraction: float, regrow_scores: dict | None,

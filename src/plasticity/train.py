@@ -161,12 +161,13 @@ class Trainer:
     def reset_optimizer(self) -> None:
         self.optimizer = self.new_optimizer()
 
-    def rewind(self, scope: str) -> None:
-        """Put weights back to their initial values; masks are kept. scope: all | hidden | none."""
+    def rewind(self, scope: str, to: dict | None = None) -> None:
+        """Put weights back to their initial values (or to the state_dict `to`, e.g. IMP's early checkpoint);
+        masks are kept. scope: all | hidden | none."""
         if scope == "none":
             return
         masks = self.model.mask_names()
-        state = {k: v for k, v in self.init_state.items()
+        state = {k: v for k, v in (self.init_state if to is None else to).items()
                  if (scope == "all" or k.startswith("hidden.")) and k not in masks}
         self.model.load_state_dict(state, strict=False)
         self.model.enforce_connection_masks()  # initial values at masked positions stay switched off

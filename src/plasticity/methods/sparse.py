@@ -21,6 +21,7 @@ from plasticity.stopping import decide
 from plasticity.streams import seeded_generator
 from plasticity.surgery import masked_weight_gradients
 
+
 def seed_masks(model, cfg, density: float, generator: torch.Generator) -> dict[str, torch.Tensor]:
     if cfg.sparse.seed_mask == "phew":
         return cx.phew_masks(model, density, generator)
@@ -28,7 +29,7 @@ def seed_masks(model, cfg, density: float, generator: torch.Generator) -> dict[s
 
 
 def total_connections(model) -> int:
-    return sum(module.weight.numel() for module in cx.sparse_layers(model).values())
+    return sum(cx.dense_counts(model).values())
 
 
 class Growth(Hook):
@@ -110,22 +111,13 @@ class GradientGrowth(Growth):
     """The absent connections of largest |dL/dw| on one mini-batch (grow.score_batch_size examples)."""
 
     def draw(self, trainer, masks, n):
-        return top_absent(gradient_magnitudes(trainer, self.generator), masks, n)
+        return cx.draw_top(gradient_magnitudes(trainer, self.generator), masks, n)
 
 
 def gradient_magnitudes(trainer, generator: torch.Generator) -> dict[str, torch.Tensor]:
     """|dL/dw| of every connection, absent ones included, on a mini-batch of grow.score_batch_size examples."""
     x, y = trainer.sample_batch(trainer.task, trainer.cfg.grow.score_batch_size, generator)
     return {name: grad.abs().cpu() for name, grad in masked_weight_gradients(trainer.model, x, y).items()}
-
-
-def top_absent(scores: dict, masks: dict, n: int) -> dict:
-    names = list(masks)
-    keys = torch.cat([torch.where(masks[k].flatten() > 0, -math.inf, scores[k].flatten().double().cpu())
-                      for k in names])
-    chosen = torch.zeros(len(keys))
-    chosen[torch.topk(keys, n).indices] = 1.0
-    return {k: part.view_as(masks[k]).to(masks[k]) for k, part in zip(names, chosen.split([masks[k].numel() for k in names]))}
 
 
 class IterativeMagnitudePruning(Hook):
@@ -150,9 +142,7 @@ class IterativeMagnitudePruning(Hook):
         present = int(sum(m.sum() for m in masks.values()))
         n = min(round(trainer.cfg.sparse.imp_fraction * present), present - self.target)
         cx.set_masks(trainer.model, cx.magnitude_prune(trainer.model, masks, n))
-        names = trainer.model.mask_names()
-        trainer.model.load_state_dict({k: v for k, v in self.rewind_state.items() if k not in names}, strict=False)
-        trainer.model.enforce_connection_masks()
+        trainer.rewind("all", to=self.rewind_state)
         trainer.reset_optimizer()
 
 
