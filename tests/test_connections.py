@@ -9,6 +9,7 @@ import torch
 from scipy import stats
 
 from plasticity import connections as cx
+from plasticity import optim
 from plasticity.models import build_model
 
 
@@ -104,7 +105,7 @@ def test_masked_weights_stay_zero_and_get_no_update():
     model = tiny_mlp()
     masks = random_layer_masks(model, 0.5, seed=4)
     cx.set_masks(model, masks)
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.5, momentum=0.9, weight_decay=0.1, nesterov=True)
+    optimizer = optim.SGD(model.parameters(), lr=0.5, momentum=0.9, weight_decay=0.1, nesterov=True)
     for step in range(5):
         optimizer.zero_grad()
         torch.nn.functional.cross_entropy(model(torch.randn(8, 1, 2, 2)), torch.arange(8) % 2).backward()

@@ -10,6 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from plasticity import optim
 from plasticity.hooks import Edit, Hook, build_hooks
 from plasticity.masks import connection_targets
 from plasticity.models import build_model
@@ -256,7 +257,7 @@ def test_a_parameter_groups_lr_scale_survives_the_schedule(synthetic_dataset):
     trainer = trainer_for(cfg, synthetic_dataset, [])
     head = list(trainer.model.head.parameters())
     others = [p for p in trainer.model.parameters() if all(p is not q for q in head)]
-    trainer.optimizer = torch.optim.SGD([{"params": others}, {"params": head, "lr_scale": 0.5}], lr=cfg.lr)
+    trainer.optimizer = optim.SGD([{"params": others}, {"params": head, "lr_scale": 0.5}], lr=cfg.lr)
     trainer.train_epoch(0)
     assert [group["lr"] for group in trainer.optimizer.param_groups] == [0.05, 0.025]
 

@@ -17,7 +17,8 @@ from runs import make_run
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Runs `train_run` (or `retrain_ticket`) in a child process that SIGKILLs itself right after saving the
-# checkpoint of epoch `kill_after`, or in the middle of writing that checkpoint (`kill_mid_write`).
+# checkpoint of epoch `kill_after` ("E", or "PHASE:E" for the epoch of one phase), or in the middle of writing
+# that checkpoint (`kill_mid_write`).
 CHILD = """
 import json, os, signal, sys
 import torch
@@ -25,11 +26,13 @@ from plasticity import train
 from plasticity.run import RunConfig
 
 cfg = RunConfig.from_dict(json.loads(sys.argv[1]))
-kill_after, mid_write = int(sys.argv[2]), sys.argv[3] == "mid-write"
+kill_phase, _, kill_epoch = sys.argv[2].rpartition(":")
+mid_write = sys.argv[3] == "mid-write"
 save = train.Trainer.save_checkpoint
 
 def save_then_die(self, path):
-    if self.epoch == kill_after and mid_write:
+    kill = self.epoch == int(kill_epoch) and kill_phase in ("", self.phase)
+    if kill and mid_write:
         real_save = torch.save
         def partial_save(obj, f):
             real_save(obj, f)
@@ -37,7 +40,7 @@ def save_then_die(self, path):
             os.kill(os.getpid(), signal.SIGKILL)
         torch.save = partial_save
     save(self, path)
-    if self.epoch == kill_after:
+    if kill:
         os.kill(os.getpid(), signal.SIGKILL)
 
 train.Trainer.save_checkpoint = save_then_die
@@ -57,7 +60,7 @@ def run_config(**overrides) -> RunConfig:
     return make_run(**values)
 
 
-def killed_child(cfg: RunConfig, kill_after: int, how: str, job: str, dataset: Path, out: Path,
+def killed_child(cfg: RunConfig, kill_after: int | str, how: str, job: str, dataset: Path, out: Path,
                  source: Path | None = None) -> None:
     env = {**os.environ, "PYTHONPATH": str(SRC)}
     args = [sys.executable, "-c", CHILD, json.dumps(cfg.to_dict()), str(kill_after), how, job, str(dataset),
@@ -89,6 +92,23 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(method, synthetic_data
     units = whole["final_masks"]["units"]
     assert all(torch.equal(units[k], resumed["final_masks"]["units"][k]) for k in units)
     assert not (tmp_path / "killed" / CHECKPOINT).exists()  # removed once complete (keep_checkpoint=False)
+
+
+@pytest.mark.parametrize("kill_after", ["growth:5", "cycle:1"])
+def test_a_killed_growth_run_resumes_to_the_uninterrupted_result(kill_after, synthetic_dataset, tmp_path):
+    # PathGrow at c = 100: the stopping rule's history of stages lives in the growth phase's checkpoint
+    cfg = make_run(setting="test", method="pathgrow", c=100, seed=2, dataset="synthetic", hidden=(32, 32), cycles=1,
+                   epochs_per_cycle=2, lr=0.2, val_fraction=0.2, epoch_metrics=("train_cost",),
+                   sparse={"stage_epochs": [1], "growth_epochs": 12})
+    train_run(cfg, synthetic_dataset, tmp_path / "whole")
+    killed_child(cfg, kill_after, "after-save", "train", synthetic_dataset, tmp_path / "killed")
+    train_run(cfg, synthetic_dataset, tmp_path / "killed")
+    assert_same_outputs(tmp_path / "whole", tmp_path / "killed", ["epochs.csv", "events.csv"])
+    whole = torch.load(tmp_path / "whole" / "state.pt", weights_only=True)
+    resumed = torch.load(tmp_path / "killed" / "state.pt", weights_only=True)
+    assert all(torch.equal(whole["final_state"][k], resumed["final_state"][k]) for k in whole["final_state"])
+    connections = whole["final_masks"]["connections"]
+    assert all(torch.equal(connections[k], resumed["final_masks"]["connections"][k]) for k in connections)
 
 
 def test_a_killed_ticket_resumes_to_the_uninterrupted_result(synthetic_dataset, tmp_path):

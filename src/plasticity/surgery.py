@@ -56,7 +56,7 @@ def conv_to_linear_slices(conv: nn.Conv2d, linear: nn.Linear) -> list[UnitSlice]
     return slices + ([UnitSlice(conv.bias, 0)] if conv.bias is not None else [])
 
 
-def state_of(optimizer: torch.optim.Optimizer, param: nn.Parameter) -> dict[str, torch.Tensor]:
+def state_of(optimizer, param: nn.Parameter) -> dict[str, torch.Tensor]:
     """The per-entry state tensors the optimizer keeps for `param` (none before its first step)."""
     state = optimizer.state.get(param, {})
     return {key: state[key] for key in STATE_KEYS if isinstance(state.get(key), torch.Tensor)}

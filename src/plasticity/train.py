@@ -18,6 +18,7 @@ from plasticity.hooks import GROWTH_METHODS, Edit, Hook, build_hooks
 from plasticity.io import RowStore, atomic_path, atomic_write_csv
 from plasticity.methods import layer_targets, rewinds
 from plasticity.methods.prune import magnitude_masks
+from plasticity import optim
 from plasticity.models import MaskedNet, build_model
 from plasticity.probes import PROBE_COLUMNS
 from plasticity.run import RunConfig
@@ -152,10 +153,10 @@ class Trainer:
         for hook in self.hooks:
             getattr(hook, point)(self, *args)
 
-    def new_optimizer(self) -> torch.optim.Optimizer:
+    def new_optimizer(self) -> optim.Optimizer:
         if self.cfg.optimizer == "adam":
-            return torch.optim.Adam(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
-        return torch.optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
+            return optim.Adam(self.model.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
+        return optim.SGD(self.model.parameters(), lr=self.cfg.lr, momentum=self.cfg.momentum,
                                weight_decay=self.cfg.weight_decay, nesterov=self.cfg.nesterov)
 
     def reset_optimizer(self) -> None:
@@ -234,7 +235,7 @@ class Trainer:
                 x = crop_flip(x, self.augmentation_generator)
             logits = self.model(x)
             loss = F.cross_entropy(logits, y)
-            self.optimizer.zero_grad(set_to_none=True)
+            self.optimizer.zero_grad()
             (loss + sum(hook.penalty(self) for hook in self.hooks)).backward()
             self.step_output = (logits, y)
             self.call("before_step")
