@@ -17,18 +17,23 @@ from plasticity.diagnostics import (
     birth_parity,
     event_local_parity,
     heuristic_table,
+    intervention_table,
     layer_mean,
     post_birth_curves,
     prune_parity,
+    two_speed_grid,
 )
 from plasticity.plots.diagnostics import (
     age_figure,
     birth_parity_figure,
     cycles_figure,
     heuristic_figure,
+    intervention_synthesis_figure,
     parity_geometry_figure,
     post_birth_figure,
+    rsl_parity_figure,
     taa_vs_parity_figure,
+    two_speed_sweep_figure,
 )
 from plasticity.output_kinds import KINDS
 from plasticity.outputs import Output
@@ -263,3 +268,76 @@ def test_the_output_script_builds_every_diagnostic_kind(kind, tmp_path, probe, r
     made = [tmp_path / "out.pdf", tmp_path / "out.png"] if KINDS[kind].form == "figure" else [tmp_path / "out.csv"]
     assert all(path.stat().st_size > 0 for path in made)
     assert (tmp_path / "out.provenance.json").exists()
+
+
+GROW_DEFAULTS = {"grow.two_speed_factor": 1.0, "grow.two_speed_steps": 1955, "grow.transplant": False,
+                 "grow.insertion": "init", "grow.selector": "activation", "activation": "relu", "momentum": 0.0}
+INTERVENTION_SETTINGS = {  # setting -> (config columns, Cycle TAA shift)
+    "conv": ({}, 0.0),
+    "conv_momentum": ({"momentum": 0.9}, 0.01),
+    "conv_transplant": ({"momentum": 0.9, "grow.transplant": True}, 0.04),
+    "conv_rsl": ({"activation": "rsl"}, -0.03),
+    "conv_two_speed": ({"grow.two_speed_factor": 5.0}, 0.02),
+    "conv_two_speed_r2": ({"grow.two_speed_factor": 2.0, "grow.two_speed_steps": 782}, 0.005),
+}
+
+
+@pytest.fixture(scope="module")
+def intervention_study():
+    """Dense, Grow and Prune on the base setting, Grow alone on each intervention's setting (the probe's parities
+    shifted per setting as well), with Cycle TAA shifted per intervention and a seed-dependent spread."""
+    runs, probes = [], []
+    for setting, (columns, shift) in INTERVENTION_SETTINGS.items():
+        frame = make_runs(setting).drop(columns="grow.selector")
+        if setting != "conv":
+            frame = frame[frame["method"] == "grow"]
+        frame = frame.assign(**{**GROW_DEFAULTS, **columns})
+        frame["cycle_taa"] += shift + 0.004 * frame["seed"] ** 2 * (1 + shift)
+        runs.append(frame)
+        probe = make_probe(setting)
+        probe = probe[probe["method"] == "grow"] if setting != "conv" else probe
+        probes.append(probe.assign(log_grad_parity=probe["log_grad_parity"] + 10 * shift))
+    return pd.concat(probes, ignore_index=True), pd.concat(runs, ignore_index=True)
+
+
+def test_intervention_table_tests_each_variant_against_its_own_grow(intervention_study):
+    probe, runs = intervention_study
+    doubled = pd.concat([runs, runs[runs["setting"] == "conv"]])  # the convnet study lends its runs again
+    tidy, formatted = intervention_table(doubled, probe, early_epochs=1)
+    assert set(tidy["variant"]) == {"dense", "prune", "grow", "grow_momentum", "transplant", "rsl", "two_speed"}
+    assert {"Grow + Two-Speed (r = 5, N = 1955)", "Grow + Two-Speed (r = 2, N = 782)"} <= set(tidy["label"])
+    assert (tidy.loc[tidy["metric"] == "cycle_taa", "n"] == len(SEEDS)).all()  # lent runs counted once
+    at_20 = tidy[(tidy["c"] == 20) & (tidy["metric"] == "cycle_taa")].set_index("setting")
+    grow = runs[(runs["c"] == 20) & (runs["setting"] == "conv") & (runs["method"] == "grow")]["cycle_taa"]
+    momentum = runs[(runs["c"] == 20) & (runs["setting"] == "conv_momentum")]["cycle_taa"]
+    transplant = runs[(runs["c"] == 20) & (runs["setting"] == "conv_transplant")]["cycle_taa"]
+    rsl = runs[(runs["c"] == 20) & (runs["setting"] == "conv_rsl")]["cycle_taa"]
+    assert at_20.loc["conv_transplant", "reference"] == "grow_momentum"
+    assert at_20.loc["conv_transplant", "p"] == pytest.approx(stats.ttest_ind(transplant, momentum, equal_var=False).pvalue)
+    assert at_20.loc["conv_rsl", "p"] == pytest.approx(stats.ttest_ind(rsl, grow, equal_var=False).pvalue)
+    assert at_20.loc["conv_transplant", "mean"] == pytest.approx(transplant.mean())
+    at_20 = at_20.reset_index().set_index("variant")
+    assert math.isnan(at_20.loc["grow", "p"]) and math.isnan(at_20.loc["dense", "p"])
+    parity = tidy[(tidy["c"] == 20) & (tidy["metric"] == "log_grad_parity")].drop_duplicates("variant")
+    parity = parity.set_index("variant")["mean"]
+    early = event_local_parity(probe[probe["setting"] == "conv_rsl"], runs)
+    assert parity["rsl"] == pytest.approx(early[early["c"] == 20]["log_grad_parity"].mean())
+    assert parity["rsl"] < parity["grow"] < parity["transplant"] and math.isnan(parity["dense"])
+    assert list(formatted["Method"][:4]) == ["Dense", "Prune", "Grow", "Grow (momentum 0.9)"]
+    assert "(p " in formatted.set_index(["c (%)", "Method"]).loc[(20, "Grow + RSL"), "Cycle TAA"]
+
+
+def test_two_speed_grid_puts_plain_grow_at_r_1_and_averages_each_seed_over_c(intervention_study):
+    _, runs = intervention_study
+    grid = two_speed_grid(runs)
+    assert set(zip(grid["r"], grid["N"])) == {(1.0, 0), (5.0, 1955), (2.0, 782)}
+    row = grid[(grid["r"] == 2.0) & (grid["metric"] == "cycle_taa")].squeeze()
+    sweep = runs[runs["setting"] == "conv_two_speed_r2"]
+    assert row["mean"] == pytest.approx(sweep.groupby("seed")["cycle_taa"].mean().mean()) and row["n"] == len(SEEDS)
+
+
+def test_intervention_figures_draw(intervention_study):
+    probe, runs = intervention_study
+    assert isinstance(intervention_synthesis_figure(probe, runs, "Fashion-MNIST", 1), Figure)
+    assert isinstance(rsl_parity_figure(probe, runs, "Fashion-MNIST"), Figure)
+    assert isinstance(two_speed_sweep_figure(runs, "Fashion-MNIST"), Figure)

@@ -1,7 +1,7 @@
-"""The hook protocol and what it makes possible: toy hooks that amplify newborns' updates, transplant optimizer
-state, split units, fire edits every N steps; connection masks; per-task stream transforms; an epoch metric."""
+"""The hook protocol and what it makes possible: optimizer-state surgery, unit splits, toy hooks that fire edits
+every N steps; connection masks; per-task stream transforms; an epoch metric. The interventions built on these
+are tested in test_interventions.py."""
 
-import copy
 from types import SimpleNamespace
 
 import pandas as pd
@@ -17,92 +17,9 @@ from plasticity.models import build_model
 from plasticity.run import RunConfig
 from plasticity.streams import Stream
 from plasticity.surgery import (conv_to_linear_slices, copy_state, masked_weight_gradients, read_state,
-                                split_unit, unit_slices, zero_state)
+                                split_units, unit_slices, zero_state)
 from plasticity.train import CHECKPOINT, Tensors, Trainer, init_model, train_run
-from runs import make_run
-
-
-def run_config(**overrides) -> RunConfig:
-    values = dict(setting="test", method="dense", c=100, seed=1, dataset="synthetic", hidden=(32, 32), cycles=2,
-                  epochs_per_cycle=1, lr=0.05)
-    values.update(overrides)
-    return make_run(**values)
-
-
-def trainer_for(cfg: RunConfig, dataset, hooks: list[Hook]) -> Trainer:
-    data = Tensors.load(cfg, dataset, torch.device("cpu"))
-    return Trainer(cfg, data, init_model(cfg, data), hooks, phase="cycle")
-
-
-def batch(trainer: Trainer, n: int = 64):
-    return trainer.data.train_x[:n], trainer.data.train_y[:n]
-
-
-class AmplifyNewborns(Hook):
-    """Two-Speed in miniature: for `steps` optimizer steps after a birth, w <- w_old + r (w_new - w_old) on the
-    newborns' slices (incoming rows, bias, outgoing columns)."""
-
-    def __init__(self, r: float, steps: int):
-        self.r, self.steps, self.left, self.units = r, steps, 0, {}
-
-    def on_edit(self, trainer, edit: Edit) -> None:
-        self.units = {layer: torch.nonzero(edit.added(layer)).flatten() for layer in edit.masks}
-        self.left = self.steps
-
-    def slices(self, trainer):
-        return [(piece, units) for layer, units in self.units.items() for piece in unit_slices(trainer.model, layer)]
-
-    def before_step(self, trainer) -> None:
-        if self.left:
-            self.old = [piece.get(piece.param.detach(), units).clone() for piece, units in self.slices(trainer)]
-
-    @torch.no_grad()
-    def after_step(self, trainer) -> None:
-        if self.left:
-            for (piece, units), old in zip(self.slices(trainer), self.old):
-                piece.put(piece.param, units, old + self.r * (piece.get(piece.param, units) - old))
-            self.left -= 1
-
-
-def one_step(trainer: Trainer, hooks: bool) -> None:
-    """One optimizer step on a fixed batch, the loop's way (hooks around the step) or plainly."""
-    x, y = batch(trainer)
-    trainer.optimizer.zero_grad()
-    F.cross_entropy(trainer.model(x), y).backward()
-    if hooks:
-        trainer.call("before_step")
-    trainer.optimizer.step()
-    if hooks:
-        trainer.call("after_step")
-
-
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_a_hook_amplifies_newborn_updates_for_n_steps_then_stops(optimizer, synthetic_dataset):
-    cfg = run_config(optimizer=optimizer, momentum=0.9 if optimizer == "sgd" else 0.0)
-    hook = AmplifyNewborns(r=5.0, steps=3)
-    trainer = trainer_for(cfg, synthetic_dataset, [hook])
-    masks = trainer.model.unit_masks()
-    masks["fc1"][:8] = 0.0
-    trainer.apply_edit(Edit("seed", 0, masks))
-    grown = trainer.model.unit_masks()
-    grown["fc1"][:4] = 1.0  # units 0..3 are born
-    trainer.apply_edit(Edit("grow", 1, grown))
-    for step in range(4):
-        plain = copy.deepcopy(trainer)  # the base update from the same state
-        before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
-        one_step(plain, hooks=False)
-        one_step(trainer, hooks=True)
-        r = 5.0 if step < 3 else 1.0
-        for name, param in trainer.model.named_parameters():
-            base = dict(plain.model.named_parameters())[name].detach() - before[name]
-            update = param.detach() - before[name]
-            expected = base.clone()
-            for piece, units in hook.slices(trainer):
-                if piece.param is param:
-                    piece.put(expected, units, r * piece.get(base, units))
-            assert torch.allclose(update, expected, atol=1e-6, rtol=1e-4), (step, name)
-        slice_update = (trainer.model.hidden["fc1"].linear.weight - before["hidden.fc1.linear.weight"])[:4]
-        assert slice_update.abs().sum() > 0
+from runs import batch, one_step, run_config, trainer_for
 
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
@@ -126,13 +43,19 @@ def test_splitting_a_unit_leaves_the_outputs_unchanged(model):
     torch.manual_seed(0)
     net = build_model(model, (1, 28, 28), (16, 16, 8) if model == "convnet" else (16, 16), 10)
     net.hidden["fc2"].mask[7] = 0.0  # the newborn-to-be is inactive
+    net.hidden["fc1"].mask[[1, 2, 9]] = 0.0
     x = torch.randn(32, 1, 28, 28)
     before = net(x)
-    split_unit(net, "fc2", donor=3, newborn=7)
+    split_units(net, "fc2", donors=torch.tensor([3]), newborns=torch.tensor([7]))
     net.hidden["fc2"].mask[7] = 1.0
     assert torch.allclose(net(x), before, atol=1e-6)
-    split_unit(net, "fc1", donor=0, newborn=1, noise=0.1, generator=torch.Generator().manual_seed(0))
-    assert not torch.equal(net.hidden["fc1"].linear.weight[0], net.hidden["fc1"].linear.weight[1])
+    split_units(net, "fc1", donors=torch.tensor([0, 0, 4]), newborns=torch.tensor([1, 2, 9]))  # 0 has two newborns
+    net.hidden["fc1"].mask[[1, 2, 9]] = 1.0
+    assert torch.allclose(net(x), before, atol=1e-6)
+    consumer = net.hidden["fc2"].linear.weight
+    assert torch.allclose(consumer[:, 0], consumer[:, 2]) and torch.allclose(consumer[:, 4], consumer[:, 9])
+    split_units(net, "fc1", torch.tensor([5]), torch.tensor([6]), noise=0.1, generator=torch.Generator().manual_seed(0))
+    assert not torch.equal(net.hidden["fc1"].linear.weight[5], net.hidden["fc1"].linear.weight[6])
 
 
 def test_conv_channel_columns_in_the_linear_layer_after_a_flatten():

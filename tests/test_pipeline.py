@@ -117,6 +117,27 @@ def test_gcg_study_reaches_its_table_and_figures(smoke_dag):
         assert (smoke_dag / f"figures/smoke/{name}.pdf").read_bytes().startswith(b"%PDF")
 
 
+def test_interventions_reach_their_table_and_figures(smoke_dag):
+    table = pd.read_csv(smoke_dag / "figures/smoke/interventions_table.csv")
+    interventions = {"two_speed", "transplant", "net2wider", "gradmax", "rsl"}
+    assert set(table["variant"]) == {"dense", "prune", "grow", "grow_momentum"} | interventions
+    assert (table.loc[table["metric"] == "cycle_taa", "n"] == 2).all()
+    tested = table[table["variant"].isin(interventions)]
+    assert set(tested.loc[tested["variant"] == "transplant", "reference"]) == {"grow_momentum"}
+    assert set(tested.loc[tested["variant"] != "transplant", "reference"]) == {"grow"}
+    references = table[table["variant"].isin(["dense", "prune", "grow", "grow_momentum"])]
+    assert references["p"].isna().all()  # a reference is not tested against anything
+    parities = table[table["metric"] == "log_grad_parity"].set_index("variant")["mean"]
+    assert parities.drop(["dense", "prune"]).notna().all() and parities[["dense", "prune"]].isna().all()
+    runs = collected(smoke_dag, "interventions", "runs")
+    assert set(runs.loc[runs["setting"] == "fashion_conv_iid_rsl", "activation"]) == {"rsl"}
+    events = pd.concat([pd.read_csv(path) for path in (smoke_dag / "results/smoke/runs/fashion_conv_iid_net2wider/grow")
+                        .glob("c50/seed*/train/events.csv")])
+    assert (events.loc[events["kind"] == "grow", "n_edited"] > 0).all()
+    for name in ("interventions_synthesis", "interventions_rsl_parity", "two_speed_sweep"):
+        assert (smoke_dag / f"figures/smoke/{name}.pdf").read_bytes().startswith(b"%PDF")
+
+
 def test_the_scorecard_holds_every_published_number_and_the_claims(smoke_dag):
     card = pd.read_csv(smoke_dag / "figures/smoke/scorecard.csv")
     published = sum(len(pd.read_csv(path)) for path in PUBLISHED_DIR.glob("s*_table*.csv"))

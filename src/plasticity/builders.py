@@ -61,7 +61,28 @@ def post_birth(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files
 
 def taa_vs_parity(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
     from plasticity.plots.diagnostics import taa_vs_parity_figure
-    return taa_vs_parity_figure(tables["probe"], tables["runs"], output.title)
+    return taa_vs_parity_figure(tables["probe"], tables["runs"], output.title, cfg["metrics"]["early_parity_epochs"])
+
+
+def intervention_table(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.diagnostics import intervention_table as table
+    return table(tables["runs"], tables["probe"], cfg["metrics"]["early_parity_epochs"])
+
+
+def intervention_synthesis(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import intervention_synthesis_figure
+    return intervention_synthesis_figure(tables["probe"], tables["runs"], output.title,
+                                         cfg["metrics"]["early_parity_epochs"])
+
+
+def rsl_parity(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import rsl_parity_figure
+    return rsl_parity_figure(tables["probe"], tables["runs"], output.title)
+
+
+def two_speed_sweep(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.diagnostics import two_speed_sweep_figure
+    return two_speed_sweep_figure(tables["runs"], output.title)
 
 
 def geometry(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):

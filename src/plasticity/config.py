@@ -226,6 +226,18 @@ def _check_runs(cfg: dict) -> list[str]:
             if regularizer["kind"] in ("swr", "swr_reinit", "shrink_perturb") and not (
                     0 <= regularizer["strength"] <= 1 and 0 <= regularizer["head_strength"] <= 1):
                 problems.append(f"{where}: a {regularizer['kind']} lambda must lie in [0, 1], got {regularizer}")
+            if run["grow"]["transplant"] and run["optimizer"] == "sgd" and run["momentum"] == 0:
+                problems.append(f"{where}: grow.transplant copies optimizer state, but SGD without momentum keeps "
+                                f"none; set momentum (the study runs Moment Transplant with 0.9) or optimizer: adam")
+            if run["activation"] == "rsl":
+                if regularizer["kind"] in ("swr", "swr_reinit"):
+                    problems.append(f"{where}: SWR's rescaling keeps the network's function (argmax) only for a "
+                                    f"positively homogeneous activation such as ReLU; RSL is not one (f(a x) != a f(x)), "
+                                    f"so activation: rsl with regularizer {regularizer['kind']} is refused")
+                if run["model"] in ("resnet20", "resnet18"):
+                    problems.append(f"{where}: model {run['model']} is built with ReLU only; use activation: relu")
+                if run["rsl"]["lower"] > run["rsl"]["upper"]:
+                    problems.append(f"{where}: rsl.lower {run['rsl']['lower']} is above rsl.upper {run['rsl']['upper']}")
             if run["stream"] == "split" and run["tasks"] != run["cycles"]:
                 problems.append(
                     f"{where}: a split stream trains one task per cycle, but tasks is "
@@ -254,6 +266,13 @@ def load_config(raw: dict) -> dict:
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     return cfg
+
+
+def keep_checkpoints(raw: dict) -> bool:
+    """`checkpoints.keep` of a config the Snakefile has already validated, read without validating it again: a
+    training job would spend about 0.4 s (of a quick job's 5-30 s) on load_config for this one key."""
+    default = SCHEMA["properties"]["checkpoints"]["properties"]["keep"]["default"]
+    return raw.get("checkpoints", {}).get("keep", default)
 
 
 def built_studies(cfg: dict) -> list[str]:

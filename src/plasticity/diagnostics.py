@@ -13,7 +13,8 @@ import pandas as pd
 
 from plasticity.metrics import RUN_KEY
 from plasticity.stats import ACC_TAA_METRICS, mean_ci, summarise, welch_t
-from plasticity.tables import INDEX_LABELS, METRIC_LABELS, format_p, format_percent, percent_cells, wide_table
+from plasticity.tables import (INDEX_LABELS, METRIC_LABELS, format_mean_ci, format_p, format_percent, percent_cells,
+                               wide_table)
 
 LAYER_MEAN = "mean"
 LOG_PARITIES = ["log_act_parity", "log_grad_parity"]
@@ -119,3 +120,108 @@ def allocation_table(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     labels = {metric: METRIC_LABELS[metric] for metric in ACC_TAA_METRICS}
     formatted = wide_table(tidy, ["dataset", "c", "allocation"], percent_cells(tidy), labels)
     return tidy, formatted.rename(columns={"dataset": "Dataset", "allocation": "Allocation"})
+
+
+# The interventions of PROTOCOL.md section 5, told apart by the config columns of their runs: (name, label).
+VARIANTS = {
+    "dense": "Dense",
+    "prune": "Prune",
+    "grow": "Grow",
+    "grow_momentum": "Grow (momentum 0.9)",
+    "two_speed": "Grow + Two-Speed",
+    "transplant": "Grow + Moment Transplant",
+    "net2wider": "Grow + Net2Wider",
+    "gradmax": "Grow + GradMax",
+    "rsl": "Grow + RSL",
+}
+# The Grow each variant is tested against: Moment Transplant against Grow under the same optimizer (momentum).
+VARIANT_REFERENCE = {"transplant": "grow_momentum"}
+INTERVENTION_METRICS = ["cycle_acc", "cycle_taa", "wt_acc", "wt_taa", "delta_acc", "delta_taa",
+                        "log_grad_parity", "log_act_parity"]
+PARITY_LABELS = {"log_grad_parity": "early log grad parity", "log_act_parity": "early log act parity"}
+
+
+def variant_of(run: pd.Series) -> str:
+    """Which intervention a run is (VARIANTS): its method, or for Grow the intervention keys its config turns on."""
+    if run["method"] != "grow":
+        return run["method"]
+    parts = [name for name, on in [
+        ("two_speed", run["grow.two_speed_factor"] != 1 and run["grow.two_speed_steps"] > 0),
+        ("transplant", bool(run["grow.transplant"])), ("net2wider", run["grow.insertion"] == "net2wider"),
+        ("gradmax", run["grow.selector"] == "gradmax"), ("rsl", run["activation"] == "rsl")] if on]
+    if not parts:
+        return "grow_momentum" if run["momentum"] > 0 else "grow"
+    return "+".join(parts)
+
+
+def variant_label(variant: str) -> str:
+    return " + ".join(VARIANTS.get(part, part) for part in variant.split("+")).replace(" + Grow + ", " + ")
+
+
+def intervention_runs(runs: pd.DataFrame, probe: pd.DataFrame, early_epochs: int) -> pd.DataFrame:
+    """The runs of the datasets that intervention variants ran on, one row per run (runs lent by two studies
+    counted once), with their variant and early post-birth log-parities (ages 0..early_epochs; NaN without births)."""
+    runs = runs.drop_duplicates(RUN_KEY).copy()
+    runs["variant"] = runs.apply(variant_of, axis=1)
+    runs["label"] = runs["variant"].map(variant_label)
+    two_speed = runs["variant"].str.contains("two_speed")
+    runs.loc[two_speed, "label"] += [f" (r = {r:g}, N = {n})" for r, n in
+                                     zip(runs.loc[two_speed, "grow.two_speed_factor"], runs.loc[two_speed, "grow.two_speed_steps"])]
+    datasets = runs.loc[~runs["variant"].isin(["dense", "prune", "grow"]), "dataset"].unique()
+    runs = runs[runs["dataset"].isin(datasets)]
+    probe = probe.drop_duplicates(SNAPSHOT_KEY + ["layer"])
+    probe = probe.merge(runs[RUN_KEY], on=RUN_KEY)
+    parities = event_local_parity(probe, runs, early_epochs)[RUN_KEY + LOG_PARITIES] if len(probe) else None
+    if parities is None:
+        return runs.assign(log_grad_parity=np.nan, log_act_parity=np.nan)
+    return runs.merge(parities, on=RUN_KEY, how="left", validate="one_to_one")
+
+
+def intervention_table(runs: pd.DataFrame, probe: pd.DataFrame, early_epochs: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Per dataset, c and variant: Cycle and WT ACC/TAA, Delta and the early log-parities (mean ± 95% CI over
+    seeds), with the Welch p of each Grow intervention against its reference Grow (VARIANT_REFERENCE, else plain
+    Grow). Returns (tidy: one row per dataset x c x variant x metric, formatted)."""
+    table = intervention_runs(runs, probe, early_epochs)
+    rows = []
+    for (dataset, c, setting, variant), frame in table.groupby(["dataset", "c", "setting", "variant"], sort=True):
+        label = frame["label"].iloc[0]
+        reference = VARIANT_REFERENCE.get(variant, "grow")
+        compared = variant not in ("dense", "prune", "grow", "grow_momentum")
+        reference_rows = table[(table["dataset"] == dataset) & (table["c"] == c) & (table["variant"] == reference)]
+        for metric in INTERVENTION_METRICS:
+            values = frame[metric].dropna().to_numpy()
+            mean, ci = mean_ci(values) if len(values) else (np.nan, np.nan)
+            p = welch_t(values, reference_rows[metric].dropna().to_numpy())[1] if compared else np.nan
+            rows.append({"dataset": dataset, "c": c, "setting": setting, "variant": variant, "label": label,
+                         "metric": metric, "n": len(values), "mean": mean, "ci": ci,
+                         "reference": reference if compared else "", "p": p})
+    tidy = pd.DataFrame(rows)
+    tidy["order"] = tidy["variant"].map({name: i for i, name in enumerate(VARIANTS)}).fillna(len(VARIANTS))
+    tidy = tidy.sort_values(["dataset", "c", "order", "label"], kind="stable").drop(columns="order")
+
+    def cell(row) -> str:
+        if np.isnan(row["mean"]):
+            return "–"
+        text = (format_mean_ci(row["mean"], row["ci"]) if row["metric"] in PARITY_LABELS
+                else format_percent(row["mean"], row["ci"]))
+        return text if np.isnan(row["p"]) else f"{text} (p {format_p(row['p'])})"
+
+    tidy_cells = tidy.assign(cell=tidy.apply(cell, axis=1))
+    formatted = tidy_cells.pivot_table(index=["dataset", "c", "label"], columns="metric", values="cell",
+                                       aggfunc="first", sort=False)
+    formatted = formatted[INTERVENTION_METRICS].rename(columns={**METRIC_LABELS, **PARITY_LABELS}).reset_index()
+    formatted = formatted.rename(columns={"dataset": "Dataset", "c": INDEX_LABELS["c"], "label": "Method"})
+    return tidy.reset_index(drop=True), formatted
+
+
+def two_speed_grid(runs: pd.DataFrame) -> pd.DataFrame:
+    """The Two-Speed sweep: per r x N (plain Grow as r = 1), Cycle TAA and WT ACC as mean ± 95% CI over seeds,
+    each seed averaged over c first."""
+    grow = runs[runs["method"] == "grow"].drop_duplicates(RUN_KEY).copy()
+    grow["variant"] = grow.apply(variant_of, axis=1)
+    grow = grow[grow["variant"].isin(["grow", "two_speed"])]
+    plain = grow["variant"] == "grow"
+    grow["r"] = grow["grow.two_speed_factor"].where(~plain, 1.0)
+    grow["N"] = grow["grow.two_speed_steps"].where(~plain, 0)
+    per_seed = grow.groupby(["dataset", "r", "N", "seed"], as_index=False)[["cycle_taa", "wt_acc"]].mean()
+    return summarise(per_seed, ["cycle_taa", "wt_acc"], by=("dataset", "r", "N"))

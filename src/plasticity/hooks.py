@@ -4,6 +4,7 @@ A run's hooks are built from its config (`build_hooks`) in one fixed order, and 
 on every hook in that order:
 
     1. the unit-edit method         Dense, Grow, Prune (plasticity.methods, `method`)
+       and its interventions        Two-Speed, Moment Transplant, Net2Wider at births (`grow.*`, INTERVENTIONS)
     2. the weight regulariser       none, L2, L2-Init, Shrink & Perturb, head reset, SWR (`regularizer.kind`)
     3. probes and metrics           the newborn probe (`probe.enabled`), epoch metrics (`epoch_metrics`)
     4. recorders                    per-layer weight norms (`record_norms`)
@@ -54,6 +55,7 @@ class Edit:
     event: int
     masks: dict[str, torch.Tensor]
     targets: dict[str, int] = field(default_factory=dict)
+    scores: dict[str, torch.Tensor] = field(default_factory=dict)  # the selection score of every unit, where scored
     before: dict[str, torch.Tensor] = field(default_factory=dict)  # filled by apply_edit
 
     def added(self, layer: str) -> torch.Tensor:
@@ -61,6 +63,13 @@ class Edit:
 
     def removed(self, layer: str) -> torch.Tensor:
         return (self.before[layer] > 0) & ~(self.masks[layer] > 0)
+
+    def births(self) -> dict[str, torch.Tensor]:
+        """The newborn units of each layer (indices, on the CPU); none for a seed edit."""
+        if self.kind == "seed":
+            return {}
+        born = {layer: self.added(layer).nonzero().flatten().cpu() for layer in self.masks}
+        return {layer: units for layer, units in born.items() if len(units)}
 
 
 class Hook:
@@ -140,6 +149,13 @@ REGULARIZERS = {
     "swr": Entry("plasticity.methods.regularizers:SoftWeightRescaling", "SWR", "#009E73"),  # re-init: dashed
     "swr_reinit": Entry("plasticity.methods.regularizers:SoftWeightRescaling", "SWR + re-init", "#009E73", "--"),
 }
+# Interventions on newborn integration (PROTOCOL.md section 5, plasticity.methods.interventions): hooks that act at
+# every birth, whichever method gives it; each is on where its `grow` keys say (`enabled_interventions`).
+INTERVENTIONS = {
+    "net2wider": Entry("plasticity.methods.interventions:Net2Wider", "Net2Wider"),
+    "transplant": Entry("plasticity.methods.interventions:MomentTransplant", "Moment Transplant"),
+    "two_speed": Entry("plasticity.methods.interventions:TwoSpeed", "Two-Speed"),
+}
 EPOCH_METRICS = {
     "online_acc": Entry("plasticity.metrics_hooks:OnlineAccuracy", "online accuracy"),
     "train_cost": Entry("plasticity.methods.sparse:TrainCost", "training cost"),
@@ -160,14 +176,23 @@ def build_hooks(cfg: RunConfig, phase: str) -> list[Hook]:
     training after a growth phase: they have no edit method and no regulariser, only their epoch metrics."""
     if phase == "ticket" or (phase == "cycle" and cfg.method in GROWTH_METHODS):
         return [EPOCH_METRICS[name].build(cfg) for name in cfg.epoch_metrics]
-    hooks = [lookup(METHODS, cfg.method, "method").build(cfg),
-             lookup(REGULARIZERS, cfg.regularizer.kind, "regularizer").build(cfg)]
+    hooks = [lookup(METHODS, cfg.method, "method").build(cfg)]
+    hooks += [INTERVENTIONS[name].build(cfg) for name in enabled_interventions(cfg)]
+    hooks.append(lookup(REGULARIZERS, cfg.regularizer.kind, "regularizer").build(cfg))
     if cfg.probe.enabled:
         hooks.append(PROBE.build(cfg))
     hooks += [EPOCH_METRICS[name].build(cfg) for name in cfg.epoch_metrics]
     if cfg.record_norms:
         hooks.append(NORM_RECORDER.build(cfg))
     return hooks
+
+
+def enabled_interventions(cfg: RunConfig) -> list[str]:
+    """The interventions a run's config turns on, in INTERVENTIONS order (Net2Wider sets a newborn's weights
+    before Moment Transplant sets its optimizer state)."""
+    enabled = {"net2wider": cfg.grow.insertion == "net2wider", "transplant": cfg.grow.transplant,
+               "two_speed": cfg.grow.two_speed_factor != 1 and cfg.grow.two_speed_steps > 0}
+    return [name for name in INTERVENTIONS if enabled[name]]
 
 
 def lookup(registry: dict[str, Entry], name: str, what: str) -> Entry:

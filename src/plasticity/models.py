@@ -10,12 +10,47 @@ Layers and masks are found through the model's API (`hidden`, `unit_masks`, `con
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+class RandomizedSmoothLeaky(nn.Module):
+    """RSL (PROTOCOL.md section 5): f(x) = r x + (1 - r) x sigmoid(c x / p), with r drawn per element uniformly
+    from [lower, upper] in training (as RReLU draws its slope) and r = (lower + upper) / 2 in evaluation.
+
+    The draws come from `generator` (the trainer's, checkpointed with the run, so a resumed run repeats them),
+    or from torch's global generator while none is set."""
+
+    def __init__(self, c: float, p: float, lower: float, upper: float):
+        super().__init__()
+        self.c, self.p, self.lower, self.upper = c, p, lower, upper
+        self.generator: torch.Generator | None = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and self.upper != self.lower:
+            r = torch.rand(x.shape, generator=self.generator, device=x.device, dtype=x.dtype)
+            r = self.lower + (self.upper - self.lower) * r
+        else:
+            r = (self.lower + self.upper) / 2
+        return r * x + (1 - r) * x * torch.sigmoid(self.c * x / self.p)
+
+    def extra_repr(self) -> str:
+        return f"c={self.c}, p={self.p}, lower={self.lower}, upper={self.upper}"
+
+
+def activation_factory(name: str, rsl: dict | None = None) -> Callable[[], nn.Module]:
+    """A maker of the network's activation modules: "relu", or "rsl" with its parameters {c, p, lower, upper}."""
+    if name == "relu":
+        return nn.ReLU
+    if name == "rsl":
+        return functools.partial(RandomizedSmoothLeaky, **rsl)
+    raise ValueError(f"unknown activation {name!r}: expected 'relu' or 'rsl'")
 
 
 class ConnectionMasked:
@@ -115,7 +150,8 @@ class MaskedNet(nn.Module):
     linear_init_std: float | None = None  # None: PyTorch's default init of nn.Linear
     input_shape: tuple[int, ...] | None = None  # one example's shape, set by build_model
 
-    def __init__(self, trunk: nn.Module, flat_features: int, hidden: tuple[int, ...], classes: int):
+    def __init__(self, trunk: nn.Module, flat_features: int, hidden: tuple[int, ...], classes: int,
+                 activation: Callable[[], nn.Module] = nn.ReLU):
         super().__init__()
         self.trunk = trunk
         self.hidden = nn.ModuleDict()
@@ -124,7 +160,7 @@ class MaskedNet(nn.Module):
             self.hidden[f"fc{index}"] = MaskedLinear(width, units)
             width = units
         self.head = MaskedHead(width, classes)
-        self.act = nn.ReLU()
+        self.act = activation()
 
     def forward(self, x: torch.Tensor, record: dict | None = None) -> torch.Tensor:
         h = self.trunk(x).flatten(1)
@@ -135,6 +171,12 @@ class MaskedNet(nn.Module):
                 record[name] = (z, a)
             h = a * layer.mask
         return self.head(h)
+
+    def set_activation_generator(self, generator: torch.Generator) -> None:
+        """Where every randomized activation of the network draws from (RandomizedSmoothLeaky)."""
+        for module in self.modules():
+            if isinstance(module, RandomizedSmoothLeaky):
+                module.generator = generator
 
     def new_head(self) -> nn.Linear:
         """A freshly initialised head, drawn as the model's own head was (from the global generator)."""
@@ -256,8 +298,9 @@ class MaxPool2d(nn.MaxPool2d):
 VGG16_LAYERS = [64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M"]
 
 
-def conv_stack(channels: int, layers: list, kernel: int, padding: int | list[int], batch_norm: bool) -> nn.Sequential:
-    """Conv (bias off before a BatchNorm), [BatchNorm], ReLU per entry of `layers`; "M" is a 2x2 max-pool."""
+def conv_stack(channels: int, layers: list, kernel: int, padding: int | list[int], batch_norm: bool,
+               activation: Callable[[], nn.Module] = nn.ReLU) -> nn.Sequential:
+    """Conv (bias off before a BatchNorm), [BatchNorm], activation per entry of `layers`; "M" is a 2x2 max-pool."""
     paddings = iter(padding if isinstance(padding, list) else [padding] * len(layers))
     modules = []
     for width in layers:
@@ -266,7 +309,7 @@ def conv_stack(channels: int, layers: list, kernel: int, padding: int | list[int
             continue
         modules.append(MaskedConv2d(channels, width, kernel, padding=next(paddings), bias=not batch_norm))
         modules += [nn.BatchNorm2d(width)] if batch_norm else []
-        modules.append(nn.ReLU())
+        modules.append(activation())
         channels = width
     return nn.Sequential(*modules)
 
@@ -281,35 +324,38 @@ def flat_size(trunk: nn.Module, input_shape: tuple[int, int, int]) -> int:
 
 
 def build_model(kind: str, input_shape: tuple[int, int, int], hidden: tuple[int, ...], classes: int,
-                convnet_channels: tuple[int, int] = (32, 64)) -> MaskedNet:
+                convnet_channels: tuple[int, int] = (32, 64), activation: Callable[[], nn.Module] = nn.ReLU) -> MaskedNet:
     """The MLP (784 -> H -> H -> 10) or the hybrid ConvNet of PROTOCOL.md section 1 (its trunk's conv widths
     `convnet_channels`), or a model of the SWR study (section 7): `cnn`, `cnn_bn` (BatchNorm after each conv,
     conv bias off) and `vgg16` (its conv stack; the 4096-4096 classifier is `hidden`, without dropout).
-    `hidden` are the masked FC layers in every model."""
-    model = _build_model(kind, input_shape, hidden, classes, convnet_channels)
+    `hidden` are the masked FC layers in every model. `activation` makes every activation module of the MLP and
+    of the conv-stack models (activation_factory); the ResNets keep ReLU (their blocks call it as a function)."""
+    if kind in RESNETS and activation is not nn.ReLU:
+        raise ValueError(f"model {kind!r} is built with ReLU only; another activation needs its BasicBlock changed")
+    model = _build_model(kind, input_shape, hidden, classes, convnet_channels, activation)
     model.input_shape = tuple(input_shape)
     return model
 
 
 def _build_model(kind: str, input_shape: tuple[int, int, int], hidden: tuple[int, ...], classes: int,
-                 convnet_channels: tuple[int, int]) -> MaskedNet:
+                 convnet_channels: tuple[int, int], activation: Callable[[], nn.Module]) -> MaskedNet:
     channels = input_shape[0]
     if kind == "mlp":
-        return MaskedNet(nn.Identity(), math.prod(input_shape), hidden, classes)
+        return MaskedNet(nn.Identity(), math.prod(input_shape), hidden, classes, activation)
     if kind == "convnet":
         first, second = convnet_channels
-        trunk = conv_stack(channels, [first, "M", second, "M"], 3, 1, batch_norm=False)
+        trunk = conv_stack(channels, [first, "M", second, "M"], 3, 1, False, activation)
     elif kind in ("cnn", "cnn_bn"):
-        trunk = conv_stack(channels, [16, "M", 16, "M"], 5, [1, 0], batch_norm=kind == "cnn_bn")
+        trunk = conv_stack(channels, [16, "M", 16, "M"], 5, [1, 0], kind == "cnn_bn", activation)
     elif kind == "vgg16":
-        trunk = conv_stack(channels, VGG16_LAYERS, 3, 1, batch_norm=False)
-        return init_like_torchvision_vgg(MaskedNet(trunk, flat_size(trunk, input_shape), hidden, classes))
+        trunk = conv_stack(channels, VGG16_LAYERS, 3, 1, False, activation)
+        return init_like_torchvision_vgg(MaskedNet(trunk, flat_size(trunk, input_shape), hidden, classes, activation))
     elif kind in RESNETS:
         trunk = resnet_trunk(channels, *RESNETS[kind])
     else:
         raise ValueError(f"unknown model {kind!r}: expected 'mlp', 'convnet', 'cnn', 'cnn_bn', 'vgg16', "
                          f"{', '.join(repr(name) for name in RESNETS)}")
-    return MaskedNet(trunk, flat_size(trunk, input_shape), hidden, classes)
+    return MaskedNet(trunk, flat_size(trunk, input_shape), hidden, classes, activation)
 
 
 class BasicBlock(nn.Module):

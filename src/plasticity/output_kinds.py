@@ -46,8 +46,8 @@ KINDS = {
                        "age in epochs, until the next edit; one line per birth event, mean and 95% CI over seeds.",
                        "{study}_{setting}_post_birth"),
     "taa_vs_parity": Kind("figure", "setting", ("probe", "runs"), "taa_vs_parity",
-                          "{title}. Cycle TAA of each run against its event-local log-parity (newborn/incumbent over the "
-                          "first epoch after each birth, averaged over births), gradient and activity; Spearman rank "
+                          "{title}. Cycle TAA of each run against its event-local log-parity (newborn/incumbent over "
+                          "newborn ages 0–{early} epochs after each birth, averaged over births), gradient and activity; Spearman rank "
                           "correlation in each panel.", "{study}_{setting}_taa_vs_parity"),
     "geometry": Kind("figure", "setting", ("probe", "runs"), "geometry",
                      "{title}. Parity geometry: log activity parity against log gradient parity, one point per run and "
@@ -107,6 +107,27 @@ KINDS = {
                          "growth stage against density, the logistic fitted in log10(density), and (dotted) the "
                          "density growth stopped at, with the reason (fit, fallback, budget).",
                          "{setting}_stopping"),
+    "intervention_table": Kind("table", "studies", ("runs", "probe"), "intervention_table",
+                               "Interventions on newborn integration ({scale} scale): per dataset, compactness c and "
+                               "method, Cycle and WT accuracy (ACC final, TAA time-averaged), Δ = WT − Cycle (all in "
+                               "%), and the early post-birth log-parities ln(newborn / incumbent) over newborn ages "
+                               "0–{early} epochs, averaged over each run's births; mean ± 95% CI over seeds. (p): Welch "
+                               "p (two-sided, unadjusted) of each Grow intervention against plain Grow, Moment "
+                               "Transplant against Grow under the same SGD with momentum 0.9.", "{name}"),
+    "intervention_synthesis": Kind("figure", "studies", ("probe", "runs"), "intervention_synthesis",
+                                   "{title}. Intervention synthesis: (a) early post-birth gradient and (b) activity "
+                                   "log-parity (newborn / incumbent over newborn ages 0–{early} epochs, averaged over "
+                                   "each run's births) against Cycle TAA, and (c) WT ACC against Cycle TAA; large "
+                                   "markers are method means, light ones single runs (seed x compactness); Spearman ρ "
+                                   "over the method means and over the runs.", "{name}"),
+    "rsl_parity": Kind("figure", "studies", ("probe", "runs"), "rsl_parity",
+                       "{title}. Grow with ReLU and with Randomized Smooth-Leaky (RSL) activations: (a) newborn / "
+                       "incumbent log-parity at Post for activity and gradient per birth event, (b) the gradient "
+                       "log-ratio against newborn age; mean and 95% CI over seeds (each averaged over c).", "{name}"),
+    "two_speed_sweep": Kind("figure", "studies", ("runs",), "two_speed_sweep",
+                            "{title}. Two-Speed sweep: Cycle TAA and WT ACC of Grow with newborn updates amplified r "
+                            "times for N optimizer steps after each birth, per r x N; mean ± 95% CI over seeds (each "
+                            "averaged over c), plain Grow in each panel's title; blank cells: not run at this scale.", "{name}"),
     "readings_table": Kind("table", "studies", ("runs",), "readings_table",
                            "{title}: every reading of what the protocol leaves open, each differing from the default in "
                            "the keys named; Grow and Prune averaged over c per seed, Dense the full network; mean ± 95% CI "

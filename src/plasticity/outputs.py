@@ -61,7 +61,8 @@ def _output(cfg: dict, scale: str, name: str, kind_name: str, studies: list[str]
     title = _title(cfg, scale, kind, studies[0], setting, settings)
     verdicts = "" if cfg["scales"][scale]["protocol"] else " No verdicts: a stand-in scale."
     return Output(name, kind_name, scale, tuple(studies), setting, tuple(dict.fromkeys(settings)), label, title,
-                  kind.caption.format(label=label, scale=scale, title=title, verdicts=verdicts), inputs)
+                  kind.caption.format(label=label, scale=scale, title=title, verdicts=verdicts,
+                                      early=cfg["metrics"]["early_parity_epochs"]), inputs)
 
 
 def declared_outputs(cfg: dict, scale: str) -> dict[str, Output]:

@@ -14,9 +14,25 @@ from dataclasses import dataclass
 @dataclass(frozen=True)
 class GrowConfig:
     seed_fraction: float  # fraction of each masked layer's units active before cycle 1
-    selector: str  # "activation" | "gradient"
+    selector: str  # "activation" | "gradient" | "gradmax"
     tau: float  # activation threshold of the activation score
     score_batch_size: int  # samples in the one mini-batch that scores inactive units
+    insertion: str  # "init": newborns keep their initial weights | "net2wider": a donor is split into it
+    net2wider_noise: float  # Net2Wider: Gaussian noise on the copied incoming weights, x the donor's mean |weight|
+    transplant: bool  # Moment Transplant: newborns get their donors' optimizer state at birth
+    donor: str  # "best": every newborn's donor is the incumbent with the highest score | "ranked": i-th to i-th
+    two_speed_factor: float  # Two-Speed r: newborn slices move r times their update (1: off)
+    two_speed_steps: int  # Two-Speed N: optimizer steps after each birth that its newborns are amplified
+
+
+@dataclass(frozen=True)
+class RslConfig:
+    """Randomized Smooth-Leaky: f(x) = r x + (1 - r) x sigmoid(c x / p), r ~ U[lower, upper] in training."""
+
+    c: float
+    p: float
+    lower: float
+    upper: float
 
 
 @dataclass(frozen=True)
@@ -113,6 +129,8 @@ class RunConfig:
     probe: ProbeConfig
     regularizer: RegularizerConfig
     sparse: SparseConfig
+    activation: str  # "relu" | "rsl": every activation of the network
+    rsl: RslConfig
     nesterov: bool
     augmentation: str  # "none" | "crop_flip": random 4-pixel-padded crop and horizontal flip of training batches
     record_norms: bool  # per-epoch Frobenius norm of every weight layer (norms.csv)
@@ -131,7 +149,7 @@ class RunConfig:
     def from_dict(cls, values: dict) -> RunConfig:
         values = dict(values)
         nested = {"grow": GrowConfig, "prune": PruneConfig, "replay": ReplayConfig, "probe": ProbeConfig,
-                  "regularizer": RegularizerConfig, "sparse": SparseConfig}
+                  "regularizer": RegularizerConfig, "sparse": SparseConfig, "rsl": RslConfig}
         for key, kind in nested.items():
             if key in values:
                 values[key] = kind(**values[key])

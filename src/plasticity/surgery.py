@@ -88,21 +88,26 @@ def copy_state(optimizer, slices: list[UnitSlice], source, target) -> None:
 
 
 @torch.no_grad()
-def split_unit(model: MaskedNet, layer: str, donor: int, newborn: int, noise: float = 0.0,
-               generator: torch.Generator | None = None) -> None:
-    """Net2Wider: the newborn copies the donor's incoming weights and bias (plus `noise` x their scale of Gaussian
-    noise, to break the symmetry), and the donor's outgoing weights are split evenly between the two, so that once
-    the newborn is active (an edit) the network computes the same function (exactly, without noise)."""
+def split_units(model: MaskedNet, layer: str, donors: torch.Tensor, newborns: torch.Tensor, noise: float = 0.0,
+                generator: torch.Generator | None = None) -> None:
+    """Net2Wider: newborn i copies the incoming weights and bias of donors[i] (plus `noise` x their mean |weight| of
+    Gaussian noise, to break the symmetry), and each donor's outgoing weights are split evenly between it and its
+    newborns, so that once the newborns are active (an edit) the network computes the same function (exactly,
+    without noise)."""
     weight, bias = model.producer(layer)
     consumer = model.consumer(layer)
-    weight[newborn] = weight[donor]
-    bias[newborn] = bias[donor]
-    if noise:
-        shape = weight[newborn].shape
-        weight[newborn] += noise * weight[donor].abs().mean() * torch.randn(shape, generator=generator).to(weight)
-    half = consumer[:, donor] / 2
-    consumer[:, donor] = half
-    consumer[:, newborn] = half
+    donors, newborns = torch.as_tensor(donors).flatten().tolist(), torch.as_tensor(newborns).flatten().tolist()
+    for donor in dict.fromkeys(donors):
+        family = [donor] + [newborn for newborn, d in zip(newborns, donors) if d == donor]
+        share = consumer[:, donor] / len(family)
+        for unit in family:
+            consumer[:, unit] = share
+    for donor, newborn in zip(donors, newborns):
+        weight[newborn] = weight[donor]
+        bias[newborn] = bias[donor]
+        if noise:
+            jitter = torch.randn(weight[newborn].shape, generator=generator).to(weight)
+            weight[newborn] += noise * weight[donor].abs().mean() * jitter
 
 
 def masked_weight_gradients(model: MaskedNet, x: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:

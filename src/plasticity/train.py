@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import sys
 import time
@@ -19,7 +20,7 @@ from plasticity.io import RowStore, atomic_path, atomic_write_csv
 from plasticity.methods import layer_targets, rewinds
 from plasticity.methods.prune import magnitude_masks
 from plasticity import optim
-from plasticity.models import MaskedNet, build_model
+from plasticity.models import MaskedNet, activation_factory, build_model
 from plasticity.probes import PROBE_COLUMNS
 from plasticity.run import RunConfig
 from plasticity.streams import Stream, seed_for, seeded_generator, stratified_subset, validation_split
@@ -93,7 +94,8 @@ def init_model(cfg: RunConfig, data: Tensors, purpose: str = "init") -> MaskedNe
     the same weights."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed_for(cfg.seed, purpose))
-        model = build_model(cfg.model, data.input_shape, cfg.hidden, data.classes, cfg.convnet_channels)
+        activation = activation_factory(cfg.activation, dataclasses.asdict(cfg.rsl))
+        model = build_model(cfg.model, data.input_shape, cfg.hidden, data.classes, cfg.convnet_channels, activation)
     return model.to(data.train_x.device)
 
 
@@ -141,6 +143,9 @@ class Trainer:
             self.total_epochs, self.epochs_per_cycle = cfg.total_epochs, cfg.epochs_per_cycle
         self.stopped = False  # a hook asked the loop to end after the current epoch
         self.augmentation_generator = seeded_generator(cfg.seed, "augmentation")
+        # A randomized activation (RSL) draws on the model's device, from the run's seed; checkpointed.
+        self.activation_generator = torch.Generator(data.train_x.device).manual_seed(seed_for(cfg.seed, "activation"))
+        model.set_activation_generator(self.activation_generator)
         self.init_state = copy.deepcopy(model.state_dict())
         self.optimizer = self.new_optimizer()
         self.epoch = 0
@@ -282,7 +287,8 @@ class Trainer:
     def save_checkpoint(self, path: Path) -> None:
         state = {name: getattr(self, name) for name in self.CHECKPOINT_FIELDS}
         state.update(config=self.cfg.to_dict(), model=self.model.state_dict(),
-                     optimizer=self.optimizer.state_dict(), rows=self.tables.persist(path))
+                     optimizer=self.optimizer.state_dict(), rows=self.tables.persist(path),
+                     activation_rng=self.activation_generator.get_state())
         with atomic_path(path) as tmp:
             torch.save(state, tmp)
 
@@ -303,6 +309,7 @@ class Trainer:
         for name in self.CHECKPOINT_FIELDS:
             setattr(self, name, state[name])
         self.model.load_state_dict(state["model"])
+        self.activation_generator.set_state(state["activation_rng"])
         self.optimizer = self.new_optimizer()
         self.optimizer.load_state_dict(state["optimizer"])
         print(f"resumed from {path} after epoch {self.epoch}/{self.total_epochs}", file=sys.stderr, flush=True)

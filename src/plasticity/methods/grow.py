@@ -1,7 +1,8 @@
 """Grow: start from a random 10% seed mask and activate the best inactive units at each task boundary.
 
 Newborns enter with the weights they were initialised with (masked units get no gradient, so those
-are untouched) and the optimizer state is left as it is.
+are untouched) and the optimizer state is left as it is; the interventions of plasticity.methods.interventions
+change that at birth, from the scores the edit carries.
 """
 
 from __future__ import annotations
@@ -38,7 +39,21 @@ def gradient_scores(model: MaskedNet, x: torch.Tensor, y: torch.Tensor, tau: flo
     return scores
 
 
-SELECTORS = {"activation": activation_scores, "gradient": gradient_scores}
+def gradmax_scores(model: MaskedNet, x: torch.Tensor, y: torch.Tensor, tau: float) -> dict[str, torch.Tensor]:
+    """GradMax-style, per unit: the norm of the gradient its outgoing weights would receive on the batch,
+    ||dL/dW_next[:, j]||, with the layer's inactive units temporarily unmasked. The "gradient" selector reads the
+    signal that reaches a unit's input (dL/dz_j); this one the signal its output connections would learn from."""
+    scores = {}
+    for name, layer in model.hidden.items():
+        saved = layer.mask.clone()
+        layer.mask.fill_(1.0)
+        (grad,) = torch.autograd.grad(F.cross_entropy(model(x), y), model.consumer(name))
+        scores[name] = grad.norm(dim=0)
+        layer.mask.copy_(saved)
+    return scores
+
+
+SELECTORS = {"activation": activation_scores, "gradient": gradient_scores, "gradmax": gradmax_scores}
 
 
 class Grow(Hook):
@@ -57,12 +72,13 @@ class Grow(Hook):
             return
         cfg = trainer.cfg
         x, y = trainer.sample_batch(task, cfg.grow.score_batch_size, self.generator)
-        scores = SELECTORS[cfg.grow.selector](trainer.model, x, y, cfg.grow.tau)
+        scores = {name: score.detach().cpu()
+                  for name, score in SELECTORS[cfg.grow.selector](trainer.model, x, y, cfg.grow.tau).items()}
         masks = {}
         for name, layer in trainer.model.hidden.items():
             inactive = torch.nonzero(layer.mask == 0).flatten()
             before = layer.units - len(inactive)
             n = edit_count(self.targets[name] - before, task - 1, cfg.cycles - 1, len(inactive))
             masks[name] = layer.mask.detach().clone()
-            masks[name][top_units(scores[name].cpu(), inactive.cpu(), n, self.generator)] = 1.0
-        trainer.apply_edit(Edit("grow", task, masks, self.targets))
+            masks[name][top_units(scores[name], inactive.cpu(), n, self.generator)] = 1.0
+        trainer.apply_edit(Edit("grow", task, masks, self.targets, scores))

@@ -20,10 +20,16 @@ from matplotlib.ticker import MaxNLocator
 from plasticity.diagnostics import (
     LAYER_MEAN,
     SELECTORS,
+    SNAPSHOT_KEY,
+    VARIANTS,
     birth_parity,
     event_local_parity,
+    intervention_runs,
     post_birth_curves,
     prune_parity,
+    two_speed_grid,
+    variant_label,
+    variant_of,
 )
 from plasticity.metrics import RUN_KEY
 from plasticity.plots import METHOD_COLORS, mean_ci_line
@@ -34,6 +40,10 @@ from plasticity.tables import METRIC_LABELS, method_label
 EXTRA_COLORS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#F0E442", "#999999"]
 SELECTOR_COLORS = {"activation": METHOD_COLORS["grow"], "gradient": "#009E73"}
 SWR_GROW_COLORS = {"none": METHOD_COLORS["grow"], "swr": "#009E73"}
+VARIANT_COLORS = {"dense": METHOD_COLORS["dense"], "prune": METHOD_COLORS["prune"], "grow": METHOD_COLORS["grow"],
+                  "grow_momentum": "#E69F00", "two_speed": "#009E73", "transplant": "#CC79A7", "net2wider": "#56B4E9",
+                  "gradmax": "#8C6D1F", "rsl": "#7F3C8D"}
+RSL_COLORS = {"relu": METHOD_COLORS["grow"], "rsl": VARIANT_COLORS["rsl"]}
 SIGNAL_LABELS = {"act": "activity (forward)", "grad": "gradient (backward)"}
 SIGNAL_STYLES = {"act": {"linestyle": "-", "marker": "o"}, "grad": {"linestyle": "--", "marker": "s"}}
 EVENT_STYLES = {  # the cohorts A / B an event compares, and the snapshot they are read at
@@ -319,4 +329,83 @@ def age_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str, method: str 
     ax.legend(handles=handles, loc="best", frameon=False, fontsize=9)
     ax.set_title("mean over birth events and compactness levels", loc="left", fontsize=10)
     _suptitle(fig, title, f"{method_label(method)} newborn gradient log-ratio by K", curves)
+    return fig
+
+
+def intervention_synthesis_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str, early_epochs: int) -> Figure:
+    """Early post-birth gradient and activity log-parity against Cycle TAA, and WT ACC against Cycle TAA: each
+    variant's mean large, its runs (seeds x compactness) light; Spearman rho over the variant means (and runs)."""
+    table = intervention_runs(runs, probe, early_epochs)
+    _require_one(table, "dataset", "intervention_synthesis_figure")
+    table = table[table["c"].isin(table.loc[table["method"] == "grow", "c"])]  # not the full Dense network
+    table = table.assign(cycle_taa=100 * table["cycle_taa"], wt_acc=100 * table["wt_acc"])
+    variants = [v for v in VARIANTS if v in set(table["variant"])] + sorted(set(table["variant"]) - set(VARIANTS))
+    colors = {v: VARIANT_COLORS.get(v, "#999999") for v in variants}
+    panels = [("log_grad_parity", "cycle_taa", "(a)", f"Early log gradient parity\nln(newborn / incumbent), ages "
+               f"0–{early_epochs} epochs"),
+              ("log_act_parity", "cycle_taa", "(b)", f"Early log activity parity\nln(newborn / incumbent), ages "
+               f"0–{early_epochs} epochs"),
+              ("cycle_taa", "wt_acc", "(c)", "Cycle TAA (%)")]
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.8), layout="constrained")
+    for ax, (x, y, panel, xlabel) in zip(axes, panels):
+        rows = table.dropna(subset=[x, y])
+        means = rows.groupby("variant", as_index=False)[[x, y]].mean()
+        for variant in variants:
+            mine = rows[rows["variant"] == variant]
+            ax.scatter(mine[x], mine[y], color=colors[variant], s=14, alpha=0.3, linewidths=0)
+            mean = means[means["variant"] == variant]
+            ax.scatter(mean[x], mean[y], color=colors[variant], s=110, edgecolors="white", linewidths=1.0, zorder=3)
+        rho, p = spearman(means, x, y)
+        rho_runs, p_runs = spearman(rows, x, y)
+        ax.set_title(f"{panel} Spearman ρ = {rho:.2f} (p = {p:.2g}) over {len(means)} method means\n"
+                     f"ρ = {rho_runs:.2f} (p = {p_runs:.2g}) over {len(rows)} runs", loc="left", fontsize=10)
+        _style_axes(ax, xlabel, "WT ACC (%)" if y == "wt_acc" else "Cycle TAA (%)")
+    handles = [Line2D([], [], color=colors[v], marker="o", linestyle="none", markersize=9, label=variant_label(v))
+               for v in variants]
+    handles.append(Line2D([], [], color="0.5", marker="o", linestyle="none", markersize=4, alpha=0.4,
+                          label="one run (seed x c)"))
+    fig.legend(handles=handles, loc="outside right center", frameon=False, fontsize=9)
+    fig.suptitle(f"{title}: do interventions that raise early newborn parity raise Cycle TAA, and the ticket?\n"
+                 f"(n = {table['seed'].nunique()} seeds, c = {', '.join(str(c) for c in sorted(table['c'].unique()))}%; "
+                 f"parities only where units are born)", fontsize=12)
+    return fig
+
+
+def rsl_parity_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str) -> Figure:
+    """Grow under ReLU and under RSL: birth log-parity per boundary and gradient log-ratio against newborn age."""
+    table = runs.drop_duplicates(RUN_KEY).copy()
+    table["variant"] = table.apply(variant_of, axis=1)
+    table = table[table["variant"].isin(["grow", "rsl"])]
+    table = table[table["dataset"].isin(table.loc[table["variant"] == "rsl", "dataset"].unique())]
+    probe = probe.drop_duplicates(SNAPSHOT_KEY + ["layer"]).merge(table[RUN_KEY], on=RUN_KEY)
+    labels = {"relu": "Grow (ReLU)", "rsl": "Grow + RSL"}
+    return grow_variants_figure(probe, table, title, "activation", RSL_COLORS, labels, "ReLU vs RSL newborns")
+
+
+def two_speed_sweep_figure(runs: pd.DataFrame, title: str) -> Figure:
+    """Cycle TAA and WT ACC over the Two-Speed grid r x N (mean over seeds, each seed averaged over c), with
+    plain Grow (r = 1) named in each panel's title."""
+    grid = two_speed_grid(runs)
+    _require_one(grid, "dataset", "two_speed_sweep_figure")
+    sweep, plain = grid[grid["r"] != 1], grid[grid["r"] == 1]
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.6), layout="constrained")
+    for ax, metric in zip(axes, ["cycle_taa", "wt_acc"]):
+        cells = sweep[sweep["metric"] == metric].pivot(index="r", columns="N", values="mean") * 100
+        spread = sweep[sweep["metric"] == metric].pivot(index="r", columns="N", values="ci") * 100
+        image = ax.imshow(cells.to_numpy(), cmap="viridis", aspect="auto", origin="lower")
+        for (i, j), value in np.ndenumerate(cells.to_numpy()):
+            if not np.isnan(value):
+                ax.text(j, i, f"{value:.1f}\n± {spread.to_numpy()[i, j]:.1f}", ha="center", va="center",
+                        fontsize=8, color="white" if value < np.nanmean(cells.to_numpy()) else "black")
+        ax.set_xticks(range(len(cells.columns)), [f"{int(n)}" for n in cells.columns])
+        ax.set_yticks(range(len(cells.index)), [f"{r:g}" for r in cells.index])
+        reference = plain[plain["metric"] == metric]
+        grow_text = (f"plain Grow {100 * reference['mean'].iloc[0]:.1f} ± {100 * reference['ci'].iloc[0]:.1f}"
+                     if len(reference) else "plain Grow not run")
+        ax.set_title(f"{METRIC_LABELS[metric]} (%); {grow_text}", loc="left", fontsize=10)
+        ax.set_xlabel("window N (optimizer steps after each birth)")
+        ax.set_ylabel("amplification r")
+        fig.colorbar(image, ax=ax, shrink=0.85)
+    seeds = runs.loc[runs["method"] == "grow", "seed"].nunique()
+    fig.suptitle(f"{title}: Two-Speed sweep (mean ± 95% CI over {seeds} seeds, each seed averaged over c)", fontsize=12)
     return fig
