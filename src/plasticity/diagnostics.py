@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from plasticity.metrics import RUN_KEY
+from plasticity.metrics import DENSE_TRAINING_C, RUN_KEY
 from plasticity.stats import ACC_TAA_METRICS, mean_ci, summarise, welch_t
 from plasticity.tables import (INDEX_LABELS, METRIC_LABELS, format_mean_ci, format_p, format_percent, percent_cells,
                                wide_table)
@@ -159,16 +159,18 @@ def variant_label(variant: str) -> str:
 
 
 def intervention_runs(runs: pd.DataFrame, probe: pd.DataFrame, early_epochs: int) -> pd.DataFrame:
-    """The runs of the datasets that intervention variants ran on, one row per run (runs lent by two studies
-    counted once), with their variant and early post-birth log-parities (ages 0..early_epochs; NaN without births)."""
+    """The runs of the datasets and compactness levels that intervention variants ran at (and the full Dense
+    network), one row per run (runs lent by two studies counted once), with their variant, label and early
+    post-birth log-parities (ages 0..early_epochs; NaN without births)."""
     runs = runs.drop_duplicates(RUN_KEY).copy()
     runs["variant"] = runs.apply(variant_of, axis=1)
     runs["label"] = runs["variant"].map(variant_label)
     two_speed = runs["variant"].str.contains("two_speed")
     runs.loc[two_speed, "label"] += [f" (r = {r:g}, N = {n})" for r, n in
                                      zip(runs.loc[two_speed, "grow.two_speed_factor"], runs.loc[two_speed, "grow.two_speed_steps"])]
-    datasets = runs.loc[~runs["variant"].isin(["dense", "prune", "grow"]), "dataset"].unique()
-    runs = runs[runs["dataset"].isin(datasets)]
+    interventions = runs[~runs["variant"].isin(["dense", "prune", "grow", "grow_momentum"])]
+    # The references where interventions ran (the lending study may run more c), and the full Dense network.
+    runs = runs[runs["dataset"].isin(interventions["dataset"]) & runs["c"].isin([*interventions["c"], DENSE_TRAINING_C])]
     probe = probe.drop_duplicates(SNAPSHOT_KEY + ["layer"])
     probe = probe.merge(runs[RUN_KEY], on=RUN_KEY)
     parities = event_local_parity(probe, runs, early_epochs)[RUN_KEY + LOG_PARITIES] if len(probe) else None
