@@ -376,7 +376,8 @@ def rsl_parity_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str) -> Fi
     table = runs.drop_duplicates(RUN_KEY).copy()
     table["variant"] = table.apply(variant_of, axis=1)
     table = table[table["variant"].isin(["grow", "rsl"])]
-    table = table[table["dataset"].isin(table.loc[table["variant"] == "rsl", "dataset"].unique())]
+    rsl = table[table["variant"] == "rsl"]
+    table = table[table["dataset"].isin(rsl["dataset"]) & table["c"].isin(rsl["c"])]  # like with like
     probe = probe.drop_duplicates(SNAPSHOT_KEY + ["layer"]).merge(table[RUN_KEY], on=RUN_KEY)
     labels = {"relu": "Grow (ReLU)", "rsl": "Grow + RSL"}
     return grow_variants_figure(probe, table, title, "activation", RSL_COLORS, labels, "ReLU vs RSL newborns")
