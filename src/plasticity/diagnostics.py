@@ -158,12 +158,18 @@ def variant_label(variant: str) -> str:
     return " + ".join(VARIANTS.get(part, part) for part in variant.split("+")).replace(" + Grow + ", " + ")
 
 
+def runs_by_variant(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per run (runs lent by two studies counted once) with its variant (VARIANTS)."""
+    runs = runs.drop_duplicates(RUN_KEY).copy()
+    runs["variant"] = runs.apply(variant_of, axis=1)
+    return runs
+
+
 def intervention_runs(runs: pd.DataFrame, probe: pd.DataFrame, early_epochs: int) -> pd.DataFrame:
     """The runs of the datasets and compactness levels that intervention variants ran at (and the full Dense
     network), one row per run (runs lent by two studies counted once), with their variant, label and early
     post-birth log-parities (ages 0..early_epochs; NaN without births)."""
-    runs = runs.drop_duplicates(RUN_KEY).copy()
-    runs["variant"] = runs.apply(variant_of, axis=1)
+    runs = runs_by_variant(runs)
     runs["label"] = runs["variant"].map(variant_label)
     two_speed = runs["variant"].str.contains("two_speed")
     runs.loc[two_speed, "label"] += [f" (r = {r:g}, N = {n})" for r, n in
@@ -219,8 +225,7 @@ def intervention_table(runs: pd.DataFrame, probe: pd.DataFrame, early_epochs: in
 def two_speed_grid(runs: pd.DataFrame) -> pd.DataFrame:
     """The Two-Speed sweep: per r x N (plain Grow as r = 1), Cycle TAA and WT ACC as mean ± 95% CI over seeds,
     each seed averaged over c first."""
-    grow = runs[runs["method"] == "grow"].drop_duplicates(RUN_KEY).copy()
-    grow["variant"] = grow.apply(variant_of, axis=1)
+    grow = runs_by_variant(runs)
     grow = grow[grow["variant"].isin(["grow", "two_speed"])]
     plain = grow["variant"] == "grow"
     grow["r"] = grow["grow.two_speed_factor"].where(~plain, 1.0)

@@ -28,8 +28,8 @@ from plasticity.diagnostics import (
     post_birth_curves,
     prune_parity,
     two_speed_grid,
+    runs_by_variant,
     variant_label,
-    variant_of,
 )
 from plasticity.metrics import RUN_KEY
 from plasticity.plots import METHOD_COLORS, mean_ci_line
@@ -373,8 +373,7 @@ def intervention_synthesis_figure(probe: pd.DataFrame, runs: pd.DataFrame, title
 
 def rsl_parity_figure(probe: pd.DataFrame, runs: pd.DataFrame, title: str) -> Figure:
     """Grow under ReLU and under RSL: birth log-parity per boundary and gradient log-ratio against newborn age."""
-    table = runs.drop_duplicates(RUN_KEY).copy()
-    table["variant"] = table.apply(variant_of, axis=1)
+    table = runs_by_variant(runs)
     table = table[table["variant"].isin(["grow", "rsl"])]
     rsl = table[table["variant"] == "rsl"]
     table = table[table["dataset"].isin(rsl["dataset"]) & table["c"].isin(rsl["c"])]  # like with like
