@@ -20,6 +20,8 @@ configfile: "config.yaml"
 
 
 cfg = load_config(config)  # validated, defaults filled; a bad key stops here, before any job
+# What the job scripts read from their `snakemake.config` (they do not import and run load_config: 0.4 s a job)
+config["checkpoints"] = cfg["checkpoints"]
 
 
 include: "workflow/rules/common.smk"

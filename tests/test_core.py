@@ -1,5 +1,7 @@
 """The science of the training core: masks, budgets, Grow, Prune, TinyER, tickets, determinism."""
 
+import copy
+
 import pandas as pd
 import pytest
 import torch
@@ -242,23 +244,29 @@ def test_convnet_channels_set_the_trunk_widths_from_the_run_config(synthetic_dat
     assert RunConfig.from_dict(cfg.to_dict()) == cfg
 
 
-def test_convnet_pools_give_torchs_maxima_with_and_without_gradient():
-    # models.MaxPool2d pools channels-last when no gradient is taken: it must not change a logit or a gradient.
+@pytest.mark.parametrize("kind", ["convnet", "cnn_bn", "resnet20"])
+def test_channels_last_trunk_computes_what_nchw_does(kind):
+    # build_model lays the trunk out channels-last for speed: logits and gradients must be NCHW's up to float
+    # rounding (float64 here, so a tight tolerance), and the features reach the FC layers in channel-major order.
     torch.manual_seed(0)
-    ours = build_model("convnet", (1, 28, 28), (64, 64, 32), 10)
-    reference = build_model("convnet", (1, 28, 28), (64, 64, 32), 10)
-    reference.load_state_dict(ours.state_dict())
-    for index, module in enumerate(reference.trunk):
-        if isinstance(module, torch.nn.MaxPool2d):
-            reference.trunk[index] = torch.nn.MaxPool2d(2)
-    assert type(reference.trunk[2]) is torch.nn.MaxPool2d and type(ours.trunk[2]) is not torch.nn.MaxPool2d
-    x = torch.randn(300, 1, 28, 28)
-    with torch.no_grad():
-        assert torch.equal(ours(x), reference(x))
-    for model in (ours, reference):
-        torch.nn.functional.cross_entropy(model(x[:16]), torch.arange(16) % 10).backward()
+    ours = build_model(kind, (1, 28, 28), (64, 32), 10).double()
+    conv = [m for m in ours.trunk.modules() if isinstance(m, torch.nn.Conv2d)][-1]  # the first has 1 input channel
+    assert conv.weight.is_contiguous(memory_format=torch.channels_last) and not conv.weight.is_contiguous()
+    reference = copy.deepcopy(ours)
+    reference.trunk.to(memory_format=torch.contiguous_format)
+
+    def nchw_forward(x):
+        h = reference.trunk(x).flatten(1)
+        for layer in reference.hidden.values():
+            h = reference.act(layer.project(h)) * layer.mask
+        return reference.head(h)
+
+    x = torch.randn(32, 1, 28, 28, dtype=torch.float64)
+    torch.testing.assert_close(ours(x), nchw_forward(x), rtol=1e-9, atol=1e-12)
+    torch.nn.functional.cross_entropy(ours(x), torch.arange(32) % 10).backward()
+    torch.nn.functional.cross_entropy(nchw_forward(x), torch.arange(32) % 10).backward()
     for mine, theirs in zip(ours.parameters(), reference.parameters()):
-        assert torch.equal(mine.grad, theirs.grad)
+        torch.testing.assert_close(mine.grad, theirs.grad, rtol=1e-9, atol=1e-12)
 
 
 def test_crop_flip_gives_each_image_a_shifted_and_maybe_flipped_crop_of_its_padded_copy():

@@ -135,7 +135,7 @@ class EditEveryNSteps(Hook):
 def test_an_edit_fired_every_n_steps_is_recorded_and_applied(synthetic_dataset):
     trainer = trainer_for(run_config(batch_size=100), synthetic_dataset, [EditEveryNSteps(4)])
     trainer.run()
-    events = trainer.tables.frame("events")
+    events = pd.DataFrame(trainer.tables.rows["events"])
     steps = trainer.step
     assert steps == 2 * 10 and list(events["event"]) == list(range(4, steps + 1, 4))
     assert (events["n_edited"] == 1).all() and trainer.model.hidden["fc1"].mask[1:6].sum() == 0

@@ -244,3 +244,17 @@ def test_training_jobs_ask_a_cluster_for_the_scale_time_limit_and_a_gpu(tmp_path
     train_job = output[output.index("rule train:"):]
     resources = next(line for line in train_job.splitlines() if "resources:" in line)
     assert "runtime=7," in resources and "gpu=1" in resources, resources
+
+
+def test_checkpoints_keep_reaches_the_training_and_ticket_jobs(tmp_path):
+    """The job scripts read `checkpoints.keep` from the config the Snakefile resolved: a finished run's checkpoint
+    is kept when it is set and deleted otherwise."""
+    run = "results/smoke/runs/mnist_iid/grow/c50/seed0"
+    for keep in (True, False):
+        workdir = tmp_path / f"keep_{keep}"
+        workdir.mkdir()
+        (workdir / "test.yaml").write_text(yaml.safe_dump({"scale": "smoke", "checkpoints": {"keep": keep}}))
+        result = snakemake(workdir, f"{run}/ticket/epochs.csv")
+        assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+        for folder in ("train", "ticket"):
+            assert (workdir / run / folder / "checkpoint.pt").exists() == keep, (folder, keep)

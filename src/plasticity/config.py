@@ -268,13 +268,6 @@ def load_config(raw: dict) -> dict:
     return cfg
 
 
-def keep_checkpoints(raw: dict) -> bool:
-    """`checkpoints.keep` of a config the Snakefile has already validated, read without validating it again: a
-    training job would spend about 0.4 s (of a quick job's 5-30 s) on load_config for this one key."""
-    default = SCHEMA["properties"]["checkpoints"]["properties"]["keep"]["default"]
-    return raw.get("checkpoints", {}).get("keep", default)
-
-
 def built_studies(cfg: dict) -> list[str]:
     """The studies the DAG builds: `only_studies`, or every study."""
     return cfg["only_studies"] or list(cfg["studies"])

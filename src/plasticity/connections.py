@@ -17,7 +17,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.modules.utils import _pair
 
-from plasticity.models import MaskedNet, MaxPool2d
+from plasticity.models import MaskedNet
 
 
 def sparse_layers(model: MaskedNet) -> dict[str, nn.Module]:
@@ -77,7 +77,7 @@ def path_scores(model: MaskedNet, masks: dict[str, torch.Tensor]) -> dict[str, t
     paths.eval()
     for parent in paths.modules():
         for child_name, child in parent.named_children():
-            if isinstance(child, (nn.MaxPool2d, MaxPool2d)):
+            if isinstance(child, nn.MaxPool2d):
                 setattr(parent, child_name, SumPool2d(child.kernel_size, child.stride))
     paths(torch.ones(1, *model.input_shape, dtype=torch.float64)).sum().backward()
     return {name: module.weight.grad.detach().clone() for name, module in layers.items()}

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import csv
 import json
+import math
 import os
 import re
 import time
 import traceback
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import pandas as pd
 import psutil
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @contextmanager
@@ -31,6 +35,23 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 def atomic_write_csv(df: pd.DataFrame, path: str | Path) -> None:
     with atomic_path(path) as tmp:
         df.to_csv(tmp, index=False)
+
+
+def atomic_write_rows(rows: list[dict], path: str | Path, columns: list[str] | None = None) -> None:
+    """Rows as CSV, the way pandas.DataFrame(rows, columns=columns).to_csv(index=False) writes them (None and NaN
+    empty; without `columns` every key in first-seen order), without importing pandas: training jobs write
+    their outputs with this and save the 0.2 s that import takes."""
+    if columns is None:
+        columns = list(dict.fromkeys(key for row in rows for key in row))
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow(["" if _missing(value := row.get(column)) else value for column in columns])
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def atomic_write_text(text: str, path: str | Path) -> None:
@@ -76,9 +97,6 @@ class RowStore:
 
     def append(self, table: str, row: dict) -> None:
         self.rows.setdefault(table, []).append(row)
-
-    def frame(self, table: str, columns: list[str] | None = None) -> pd.DataFrame:
-        return pd.DataFrame(self.rows.get(table, []), columns=columns)
 
     @staticmethod
     def path(stem: Path, table: str) -> Path:

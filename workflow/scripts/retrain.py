@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-from plasticity.config import keep_checkpoints
 from plasticity.io import job_log
 from plasticity.run import RunConfig
 from plasticity.train import retrain_ticket
@@ -15,5 +14,5 @@ with job_log(snakemake.log[0]):  # noqa: F821
         out_dir=Path(snakemake.output.epochs).parent,  # noqa: F821
         threads=snakemake.threads,  # noqa: F821
         # read here, not a param: switching it must not rerun finished jobs
-        keep_checkpoint=keep_checkpoints(snakemake.config),  # noqa: F821
+        keep_checkpoint=snakemake.config["checkpoints"]["keep"],  # noqa: F821
     )
