@@ -1,15 +1,16 @@
-"""Snakemake per-job overhead of a finished DAG, from its own records:
+"""Snakemake per-run overhead of a finished DAG, from its own records:
 
-- each train / retrain_ticket job's wall time (the last line of its log, logs/<scale>/runs/**/{train,ticket}.log,
-  written by plasticity.io.job_log),
+- each training run's and ticket's wall time (the last line of its log, logs/<scale>/runs/**/{train,ticket}.log,
+  written by plasticity.io.job_log; in a job of several seeds, seeds_per_job, the process start counts to
+  the first run and each later run from the end of the one before),
 - the seconds its epochs took (the "(1.4s)" of every progress line in the same log),
 - optionally the DAG's wall time and core count, for the time no job was running.
 
     .venv/bin/python benchmarks/job_overhead.py logs/quick [--cores 2 --dag-seconds 2700]
         [--out benchmarks/results/job_overhead_quick.csv]
 
-Job overhead = job wall time - epoch time: interpreter start-up and imports, loading the dataset,
-checkpoints, writing outputs. Scheduling is what the cores spent outside any job.
+Overhead = run wall time - epoch time: interpreter start-up and imports (first run of a job), loading the
+dataset, checkpoints, writing outputs. Scheduling is what the cores spent outside any run.
 """
 
 from __future__ import annotations
@@ -55,16 +56,16 @@ def main() -> None:
     rows = []
     for rule, group in jobs.groupby("rule"):
         rows += [
-            {"rule": rule, "quantity": "jobs", "value": len(group)},
-            {"rule": rule, "quantity": "median job wall time (s)", "value": group["wall_s"].median()},
-            {"rule": rule, "quantity": "median job CPU time (s)", "value": group["cpu_s"].median()},
-            {"rule": rule, "quantity": "median overhead per job (s)", "value": group["overhead_s"].median()},
-            {"rule": rule, "quantity": "overhead share of job time (%)",
+            {"rule": rule, "quantity": "runs", "value": len(group)},
+            {"rule": rule, "quantity": "median run wall time (s)", "value": group["wall_s"].median()},
+            {"rule": rule, "quantity": "median run CPU time (s)", "value": group["cpu_s"].median()},
+            {"rule": rule, "quantity": "median overhead per run (s)", "value": group["overhead_s"].median()},
+            {"rule": rule, "quantity": "overhead share of run time (%)",
              "value": 100 * group["overhead_s"].sum() / group["wall_s"].sum()},
         ]
     if args.cores and args.dag_seconds:
         busy = jobs["wall_s"].sum()
-        rows.append({"rule": "all", "quantity": "core time outside train/ticket jobs (%)",
+        rows.append({"rule": "all", "quantity": "core time outside training runs and tickets (%)",
                      "value": 100 * (1 - busy / (args.cores * args.dag_seconds))})
     table = pd.DataFrame(rows)
     if args.out:

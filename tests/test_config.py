@@ -63,8 +63,8 @@ def test_defaults_are_filled_without_touching_the_input():
     assert cfg["scale"] == "paper"
     assert cfg["device"] == "auto"
     assert cfg["data"]["datasets"]["mnist"]["mirrors"] == []
-    assert cfg["scales"]["paper"] == {"protocol": True, "job_runtime_min": 720, "studies": {}, "run": {},
-                                      "settings_run": {}}
+    assert cfg["scales"]["paper"] == {"protocol": True, "job_runtime_min": 720, "seeds_per_job": 1, "studies": {},
+                                      "run": {}, "settings_run": {}}
     assert cfg["scales"]["quick"]["protocol"] is False
     assert cfg["scales"]["quick"]["settings_run"] == {} and cfg["scales"]["quick"]["job_runtime_min"] == 120
     assert "scale" not in raw  # the caller's dict is left as it was

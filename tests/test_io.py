@@ -21,11 +21,27 @@ def test_job_log_captures_output_and_the_traceback_of_a_failure(tmp_path):
 def test_job_log_ends_with_the_job_wall_and_cpu_time(tmp_path):
     log = tmp_path / "job.log"
     with job_log(log):
-        busy_until = time.process_time() + 0.3
-        while time.process_time() < busy_until:
-            pass
+        busy(0.3)
         time.sleep(0.3)
     wall, cpu = job_time(log.read_text())
     assert cpu >= 0.3  # the busy loop, plus this process's earlier work
-    assert wall >= cpu - 0.05  # one thread: wall time since the process started covers its CPU time
+    assert wall >= cpu - 0.05  # one thread: its wall time covers its CPU time
     assert job_time("epoch 1/2 acc 0.5\n") is None  # a job killed before the end has no cost line
+
+
+def busy(seconds: float) -> None:
+    until = time.process_time() + seconds
+    while time.process_time() < until:
+        pass
+
+
+def test_runs_of_one_job_each_log_their_own_time(tmp_path):
+    """A job of several runs (seeds_per_job): each run's cost line counts from the end of the run before it."""
+    logs = [tmp_path / "seed1.log", tmp_path / "seed2.log"]
+    with job_log(logs[0]):
+        busy(0.6)
+    with job_log(logs[1]):
+        busy(0.2)
+    (wall1, cpu1), (wall2, cpu2) = (job_time(log.read_text()) for log in logs)
+    assert cpu1 >= 0.6 and 0.2 <= cpu2 < 0.5  # not the process's CPU time so far
+    assert wall2 >= cpu2 - 0.05 and wall2 < wall1

@@ -233,28 +233,34 @@ def test_a_new_study_of_existing_output_kinds_is_a_config_edit(tmp_path):
     assert "Wide MLP study (smoke scale)" in (tmp_path / "figures/smoke/wide_mlp_summary.md").read_text()
 
 
-def test_training_jobs_ask_a_cluster_for_the_scale_time_limit_and_a_gpu(tmp_path):
-    """What a cluster executor submits a training job with: its scale's job_runtime_min and, with device=cuda,
-    one GPU."""
-    overrides = {"scale": "smoke", "device": "cuda", "scales": {"smoke": {"job_runtime_min": 7}}}
+@pytest.mark.parametrize("seeds_per_job, rule, runtime", [(1, "train_smoke", 7), (2, "train_smoke_seeds1to2", 14)])
+def test_training_jobs_ask_a_cluster_for_the_scale_time_limit_and_a_gpu(tmp_path, seeds_per_job, rule, runtime):
+    """What a cluster executor submits a training job with: its scale's job_runtime_min per run it trains and, with
+    device=cuda, one GPU; with seeds_per_job 2 one job trains seeds 1 and 2."""
+    overrides = {"scale": "smoke", "device": "cuda",
+                 "scales": {"smoke": {"job_runtime_min": 7, "seeds_per_job": seeds_per_job}}}
     (tmp_path / "test.yaml").write_text(yaml.safe_dump(overrides))
-    result = snakemake(tmp_path, "--dry-run", "results/smoke/runs/mnist_iid/grow/c50/seed0/train/epochs.csv")
+    result = snakemake(tmp_path, "--dry-run", "results/smoke/runs/mnist_iid/grow/c50/seed1/train/epochs.csv")
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
-    train_job = output[output.index("rule train:"):]
+    train_job = output[output.index(f"rule {rule}:"):]
     resources = next(line for line in train_job.splitlines() if "resources:" in line)
-    assert "runtime=7," in resources and "gpu=1" in resources, resources
+    assert f"runtime={runtime}," in resources and "gpu=1" in resources, resources
+    outputs = next(line for line in train_job.splitlines() if "output:" in line)
+    assert ("seed2/train/epochs.csv" in outputs) == (seeds_per_job == 2), outputs
 
 
 def test_checkpoints_keep_reaches_the_training_and_ticket_jobs(tmp_path):
     """The job scripts read `checkpoints.keep` from the config the Snakefile resolved: a finished run's checkpoint
-    is kept when it is set and deleted otherwise."""
-    run = "results/smoke/runs/mnist_iid/grow/c50/seed0"
+    is kept when it is set and deleted otherwise, for every run of a job (smoke: seeds 1 and 2 in one job)."""
+    runs = [f"results/smoke/runs/mnist_iid/grow/c50/seed{seed}" for seed in (1, 2)]
     for keep in (True, False):
         workdir = tmp_path / f"keep_{keep}"
         workdir.mkdir()
         (workdir / "test.yaml").write_text(yaml.safe_dump({"scale": "smoke", "checkpoints": {"keep": keep}}))
-        result = snakemake(workdir, f"{run}/ticket/epochs.csv")
+        result = snakemake(workdir, f"{runs[0]}/ticket/epochs.csv")
         assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
-        for folder in ("train", "ticket"):
-            assert (workdir / run / folder / "checkpoint.pt").exists() == keep, (folder, keep)
+        for run in runs:
+            assert (workdir / run / "ticket/epochs.csv").exists()
+            for folder in ("train", "ticket"):
+                assert (workdir / run / folder / "checkpoint.pt").exists() == keep, (run, folder, keep)

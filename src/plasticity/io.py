@@ -59,16 +59,21 @@ def atomic_write_text(text: str, path: str | Path) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-# The last line of every job log: the job's cost, measured by the job itself. (Snakemake's `benchmark:`
+# The last line of every run's log: the run's cost, measured by the job itself. (Snakemake's `benchmark:`
 # measures it from outside, but samples the job's memory twice a second, which cost its main process
-# about a quarter of a core while two short jobs ran.)
-JOB_TIME = re.compile(r"^\[job\] ([\d.]+) s wall since the process started, ([\d.]+) s CPU$", re.MULTILINE)
+# about a quarter of a core while two short jobs ran.) A job of several runs (seeds_per_job) charges its
+# process start to its first run, and each later run the time since the run before it ended.
+JOB_TIME = re.compile(r"^\[job\] ([\d.]+) s wall since the process started(?: or its previous run ended)?, "
+                      r"([\d.]+) s CPU$", re.MULTILINE)
+_previous_run_end: tuple[float, float] | None = None  # (wall, CPU) clock when this process's last run ended
 
 
 @contextmanager
 def job_log(path: str | Path) -> Iterator[None]:
-    """Send stdout, stderr and the traceback of a failure to a job's log file (not only to the cluster's),
-    and end it with the job's wall and CPU time (`JOB_TIME`)."""
+    """Send stdout, stderr and the traceback of a failure to a run's log file (not only to the cluster's),
+    and end it with the run's wall and CPU time (`JOB_TIME`)."""
+    global _previous_run_end
+    wall_start, cpu_start = _previous_run_end or (psutil.Process().create_time(), 0.0)
     with open(path, "w") as log, redirect_stdout(log), redirect_stderr(log):
         try:
             yield
@@ -76,8 +81,9 @@ def job_log(path: str | Path) -> Iterator[None]:
             traceback.print_exc()
             raise
         finally:
-            wall = time.time() - psutil.Process().create_time()
-            print(f"[job] {wall:.2f} s wall since the process started, {time.process_time():.2f} s CPU")
+            _previous_run_end = (time.time(), time.process_time())
+            print(f"[job] {_previous_run_end[0] - wall_start:.2f} s wall since the process started or its previous "
+                  f"run ended, {_previous_run_end[1] - cpu_start:.2f} s CPU")
 
 
 def job_time(log_text: str) -> tuple[float, float] | None:

@@ -208,7 +208,7 @@ class MaskedNet(nn.Module):
         layer = self.connection_layers()[name]
         mask = mask.to(layer.weight.device, layer.weight.dtype)
         if layer.weight_mask is None:
-            layer.weight_mask = mask.clone()
+            layer.weight_mask = torch.empty_like(layer.weight).copy_(mask)  # the weight's layout: channels-last convs
         else:
             layer.weight_mask.copy_(mask)
         layer.weight.mul_(layer.weight_mask)
@@ -233,7 +233,7 @@ class MaskedNet(nn.Module):
         for prefix, module in self.named_modules():
             key = f"{prefix}.weight_mask" if prefix else "weight_mask"
             if isinstance(module, ConnectionMasked) and module.weight_mask is None and key in state_dict:
-                module.weight_mask = torch.ones_like(state_dict[key])
+                module.weight_mask = torch.ones_like(module.weight)  # its layout, whatever the saved one
         return super().load_state_dict(state_dict, strict=strict, assign=assign)
 
     def masks(self) -> dict[str, dict[str, torch.Tensor]]:

@@ -330,7 +330,7 @@ run_smoke() {
     echo "  squeue samples:   at most $(awk '{for (i = 1; i < NF; i += 2) if ($(i + 1) == "RUNNING" && $i > m) m = $i} END {print m + 0}' squeue-samples.txt) running and $(awk '{for (i = 1; i < NF; i += 2) if ($(i + 1) == "PENDING" && $i > m) m = $i} END {print m + 0}' squeue-samples.txt) pending at once"
     "$REPO/.venv/bin/python" - sacct.txt << 'EOF'
 """Per rule from sacct: jobs, their final states, mean and max elapsed time, peak memory against the request,
-time limit; train and retrain_ticket must have the smoke scale's job_runtime_min as their limit."""
+time limit; train and retrain_ticket jobs must have the smoke scale's job_runtime_min x seeds_per_job as limit."""
 import sys
 from collections import defaultdict
 
@@ -368,11 +368,12 @@ for rule, group in sorted(rules.items()):
 bad = [jobid for jobid, job in jobs.items() if job.get("state") != "COMPLETED"]
 if bad:
     sys.exit(f"jobs not COMPLETED in sacct: {bad}")
-runtime = yaml.safe_load(open("config.yaml"))["scales"]["smoke"]["job_runtime_min"]
+smoke = yaml.safe_load(open("config.yaml"))["scales"]["smoke"]
+runtime = smoke["job_runtime_min"] * smoke.get("seeds_per_job", 1)  # per run, and a job trains seeds_per_job runs
 wrong = [jobid for jobid, job in jobs.items()
-         if job.get("rule") in ("train", "retrain_ticket") and job.get("limit") != runtime]
+         if job.get("rule", "").startswith(("train_", "retrain_ticket_")) and job.get("limit") != runtime]
 if wrong:
-    sys.exit(f"train/retrain_ticket jobs without the smoke job_runtime_min ({runtime} min) as time limit: {wrong}")
+    sys.exit(f"train/retrain_ticket jobs without job_runtime_min x seeds_per_job ({runtime} min) as time limit: {wrong}")
 EOF
     gpu_check
     squeue_status_check

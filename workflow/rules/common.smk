@@ -10,12 +10,6 @@ from plasticity.outputs import collected_file, declared_outputs
 from plasticity.provenance import config_hash
 from plasticity.scorecard import load_mapping
 
-# The folders of one run as wildcard patterns, from the same run_dir that names concrete runs.
-RUN_DIR = run_dir({field: f"{{{field}}}" for field in ("setting", "method", "c", "seed")})
-RUN = f"results/{{scale}}/{RUN_DIR}"
-LOG = f"logs/{{scale}}/{RUN_DIR}"
-
-
 wildcard_constraints:
     scale="|".join(cfg["scales"]),
     study="|".join(map(re.escape, cfg["studies"])),
@@ -26,14 +20,58 @@ wildcard_constraints:
     seed=r"\d+",
 
 
-def run_of(wildcards) -> dict:
-    """The resolved RunConfig dict of the run a job's wildcards name (a params change reruns the job)."""
-    w = wildcards
-    return run_config(cfg, w.scale, w.setting, w.method, int(w.c), int(w.seed))
+def seed_blocks(scale: str) -> list[tuple]:
+    """The seeds that one train or retrain_ticket job of this scale runs, one tuple per job rule.
+
+    With `seeds_per_job: 1` a job is one run, its seed a wildcard. With k > 1 a job trains seeds 1..k (k+1..2k,
+    ...) of one setting, method and c one after another in one process, so the start of a job (Python, torch
+    and the imports, about 2.5 s) is paid once per k runs; a Snakemake rule can only declare such outputs with
+    the seeds written out, so each block of seeds is a rule of its own.
+    """
+    per_job = cfg["scales"][scale]["seeds_per_job"]
+    if per_job == 1:
+        return [("{seed}",)]
+    top = max(study_plan(cfg, scale, study)["seeds"] for study in cfg["studies"])
+    return [tuple(range(first, min(first + per_job, top + 1))) for first in range(1, top + 1, per_job)]
 
 
-def dataset_file(wildcards) -> str:
-    return f"results/{wildcards.scale}/data/{run_of(wildcards)['dataset']}.pt"
+def block_rule_name(rule: str, scale: str, seeds: tuple) -> str:
+    return f"{rule}_{scale}" if seeds == ("{seed}",) else f"{rule}_{scale}_seeds{seeds[0]}to{seeds[-1]}"
+
+
+def block_dirs(root: str, scale: str, seeds: tuple, c: str = "{c}") -> list[str]:
+    """The run folders of one job below root/scale/ (results or logs), as patterns of its wildcards."""
+    return [f"{root}/{scale}/{run_dir({'setting': '{setting}', 'method': '{method}', 'c': c, 'seed': seed})}"
+            for seed in seeds]
+
+
+def block_seeds(seeds: tuple, wildcards) -> list[int]:
+    return [int(wildcards.seed)] if seeds == ("{seed}",) else list(seeds)
+
+
+def block_runs(scale: str, seeds: tuple):
+    """params function: the resolved RunConfig dict of each run of a job (a params change reruns the job)."""
+    return lambda w: [run_config(cfg, scale, w.setting, w.method, int(w.c), seed) for seed in block_seeds(seeds, w)]
+
+
+def block_out_dirs(scale: str, seeds: tuple, folder: str):
+    """params function: the train/ or ticket/ folder of each run of a job."""
+    return lambda w: [f"{path}/{folder}" for path in expand(block_dirs("results", scale, seeds), **dict(w.items()))]
+
+
+def dataset_file(scale: str):
+    return lambda w: f"results/{scale}/data/{run_config(cfg, scale, w.setting, w.method, int(w.c), 1)['dataset']}.pt"
+
+
+def ticket_source_states(scale: str, seeds: tuple):
+    """The trained runs whose final masks a job's tickets keep: the same runs, or for dense the c=100 runs."""
+    return lambda w: [f"{path}/train/state.pt" for path in
+                      expand(block_dirs("results", scale, seeds, c=str(trained_c(w.method, int(w.c)))), **dict(w.items()))]
+
+
+def training_runtime_min(scale: str, seeds: tuple) -> int:
+    """A job's cluster time limit: the scale's limit per run, times its runs."""
+    return len(seeds) * cfg["scales"][scale]["job_runtime_min"]
 
 
 def training_gpus() -> int:
@@ -42,10 +80,6 @@ def training_gpus() -> int:
     The `gpu` resource is what the SLURM executor turns into `sbatch --gpus=1`; 0 adds nothing to sbatch.
     """
     return 1 if cfg["device"] == "cuda" else 0
-
-
-def training_runtime_min(wildcards) -> int:
-    return cfg["scales"][wildcards.scale]["job_runtime_min"]
 
 
 def training_mem_mb(wildcards, input) -> int:

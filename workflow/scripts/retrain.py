@@ -1,4 +1,5 @@
-"""Snakemake entry point of rule retrain_ticket: retrain a winning ticket into the ticket/ folder."""
+"""Snakemake entry point of the ticket rules: the job's winning tickets one after another, each into its ticket/
+folder."""
 
 from pathlib import Path
 
@@ -6,13 +7,15 @@ from plasticity.io import job_log
 from plasticity.run import RunConfig
 from plasticity.train import retrain_ticket
 
-with job_log(snakemake.log[0]):  # noqa: F821
-    retrain_ticket(
-        RunConfig.from_dict(snakemake.params.run),  # noqa: F821 (injected by Snakemake)
-        dataset_path=snakemake.input.dataset,  # noqa: F821
-        source_state_path=snakemake.input.state,  # noqa: F821
-        out_dir=Path(snakemake.output.epochs).parent,  # noqa: F821
-        threads=snakemake.threads,  # noqa: F821
-        # read here, not a param: switching it must not rerun finished jobs
-        keep_checkpoint=snakemake.config["checkpoints"]["keep"],  # noqa: F821
-    )
+for run, state, out_dir, log in zip(snakemake.params.runs, snakemake.input.states, snakemake.params.out_dirs,  # noqa: F821
+                                    snakemake.log, strict=True):  # noqa: F821
+    with job_log(log):
+        retrain_ticket(
+            RunConfig.from_dict(run),
+            dataset_path=snakemake.input.dataset,  # noqa: F821 (injected by Snakemake)
+            source_state_path=state,
+            out_dir=Path(out_dir),
+            threads=snakemake.threads,  # noqa: F821
+            # read here, not a param: switching it must not rerun finished jobs
+            keep_checkpoint=snakemake.config["checkpoints"]["keep"],  # noqa: F821
+        )

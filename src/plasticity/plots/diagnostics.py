@@ -357,8 +357,8 @@ def intervention_synthesis_figure(probe: pd.DataFrame, runs: pd.DataFrame, title
             ax.scatter(mean[x], mean[y], color=colors[variant], s=110, edgecolors="white", linewidths=1.0, zorder=3)
         rho, p = spearman(means, x, y)
         rho_runs, p_runs = spearman(rows, x, y)
-        ax.set_title(f"{panel} Spearman ρ = {rho:.2f} (p = {p:.2g}) over {len(means)} method means\n"
-                     f"ρ = {rho_runs:.2f} (p = {p_runs:.2g}) over {len(rows)} runs", loc="left", fontsize=10)
+        ax.set_title(f"{panel} Spearman ρ over {len(means)} method means: {rho:.2f} (p = {p:.2g})\n"
+                     f"over {len(rows)} runs: {rho_runs:.2f} (p = {p_runs:.2g})", loc="left", fontsize=10)
         _style_axes(ax, xlabel, "WT ACC (%)" if y == "wt_acc" else "Cycle TAA (%)")
     handles = [Line2D([], [], color=colors[v], marker="o", linestyle="none", markersize=9, label=variant_label(v))
                for v in variants]
