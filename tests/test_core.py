@@ -164,7 +164,7 @@ def test_split_stream_mixes_half_replay_from_the_second_task(synthetic_dataset):
         assert len(batch) == 64
         assert set(labels[:32].tolist()) <= set(stream.tasks[1])
         assert set(labels[32:].tolist()) <= set(stream.tasks[0])
-    assert stream.seen_classes(1) == sorted(stream.tasks[0] + stream.tasks[1])
+    assert stream.eval_classes(1) == sorted(stream.tasks[0] + stream.tasks[1])
 
 
 def test_task_order_depends_on_seed_but_not_on_method(synthetic_dataset):

@@ -1,16 +1,20 @@
 import gzip
 import hashlib
+import pickle
 import shutil
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
 from cifar_files import CIFAR, cifar_spec, make_cifar_batches, write_cifar_archive
 from idx_files import idx_gz_bytes, make_idx_tensors, write_idx_dataset
+from imagenet32_files import (TRAIN_ARCHIVE, TRAIN_MEMBERS, VAL_ARCHIVE, VAL_MEMBER, imagenet32_spec,
+                              make_imagenet32_batches, write_imagenet32_archives)
 from tiny_imagenet_files import ARCHIVE, ROOT, decoded, tiny_imagenet_spec, write_tiny_imagenet_archive
 from plasticity.data import DatasetFileError, DatasetUnavailable, load_dataset, make_synthetic, prepare_dataset
 
@@ -232,6 +236,115 @@ def test_tiny_imagenet_without_a_valid_archive_says_where_to_put_it(tmp_path):
                                                   r"data\.datasets\.tinyimagenet\.mirrors"):
         prepare_dataset("tinyimagenet", tiny_imagenet_spec(expected, [tmp_path / "mirror"]), tmp_path / "raw",
                         tmp_path / "out.pt")
+
+
+def test_imagenet32_archives_are_verified_parsed_and_written(tmp_path, capsys):
+    mirror, raw_dir, out = tmp_path / "mirror", tmp_path / "raw", tmp_path / "data" / "imagenet32.pt"
+    md5s = write_imagenet32_archives(mirror, n_val=5, seed=4)
+
+    prepare_dataset("imagenet32", imagenet32_spec(md5s, [tmp_path / "empty_mirror", mirror]), raw_dir, out)
+
+    batches = make_imagenet32_batches(n_val=5, seed=4)
+    dataset = load_dataset(out)
+    assert dataset["name"] == "imagenet32" and dataset["classes"] == 1000
+    assert dataset["train_x"].shape == (18, 3, 32, 32) and dataset["test_x"].shape == (5, 3, 32, 32)
+    assert dataset["train_x"].dtype == torch.uint8 and dataset["train_y"].dtype == torch.int64
+    for split, members in (("train", TRAIN_MEMBERS), ("test", [VAL_MEMBER])):  # batches in numeric order
+        rows = np.concatenate([batches[member]["data"] for member in members])
+        labels = [label for member in members for label in batches[member]["labels"]]
+        assert torch.equal(dataset[f"{split}_x"], torch.from_numpy(rows).reshape(-1, 3, 32, 32))
+        assert dataset[f"{split}_y"].tolist() == [label - 1 for label in labels]  # one-based -> zero-based
+    first_row = batches[TRAIN_MEMBERS[0]]["data"][0]
+    assert dataset["train_x"][0, 1, 2, 5] == first_row[1024 + 2 * 32 + 5]  # channel-major: R, G, B planes
+    assert dataset["train_y"][0] == 0 and dataset["test_y"][0] == 999
+    assert sorted(p.name for p in raw_dir.iterdir()) == sorted(md5s)  # no temporary files left
+    assert capsys.readouterr().err.count("images (batch ") == 11  # progress per batch
+
+
+def test_imagenet32_with_md5s_not_known_is_accepted_once_parsed_and_its_md5s_printed(tmp_path, capsys):
+    md5s = write_imagenet32_archives(tmp_path / "mirror")
+
+    prepare_dataset("imagenet32", imagenet32_spec(dict.fromkeys(md5s), [tmp_path / "mirror"]), tmp_path / "raw",
+                    tmp_path / "out.pt")
+
+    assert load_dataset(tmp_path / "out.pt")["test_x"].shape == (4, 3, 32, 32)
+    err = capsys.readouterr().err
+    for archive_name, md5 in md5s.items():
+        assert f"{archive_name}: no MD5 pinned; this copy, which parsed, has MD5 {md5}" in err
+        assert f"data.datasets.imagenet32.files.{archive_name}" in err
+
+
+def test_imagenet32_copy_with_md5_not_known_that_does_not_parse_is_a_clear_error(tmp_path):
+    md5s = write_imagenet32_archives(tmp_path / "mirror")
+    (tmp_path / "mirror" / VAL_ARCHIVE).write_bytes(b"an HTML login page, not a zip")
+
+    with pytest.raises(DatasetFileError, match=rf"{VAL_ARCHIVE} is not a valid \.zip archive.*delete it and rerun"):
+        prepare_dataset("imagenet32", imagenet32_spec(dict.fromkeys(md5s), [tmp_path / "mirror"]), tmp_path / "raw",
+                        tmp_path / "out.pt")
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_imagenet32_archive_with_wrong_md5_is_rejected(tmp_path, capsys):
+    mirror, raw_dir = tmp_path / "mirror", tmp_path / "raw"
+    expected = write_imagenet32_archives(tmp_path / "other", seed=1)
+    written = write_imagenet32_archives(mirror, seed=2)
+    expected[VAL_ARCHIVE] = written[VAL_ARCHIVE]  # only the training archive is wrong
+
+    with pytest.raises(DatasetUnavailable) as error:
+        prepare_dataset("imagenet32", imagenet32_spec(expected, [mirror]), raw_dir, tmp_path / "out.pt")
+
+    message = str(error.value)
+    assert f"{TRAIN_ARCHIVE}  MD5 {expected[TRAIN_ARCHIVE]}" in message
+    assert VAL_ARCHIVE + "  MD5" not in message  # the valid archive was found
+    assert str(raw_dir) in message and str(mirror) in message
+    assert "skipping" in capsys.readouterr().err
+    assert not (tmp_path / "out.pt").exists()
+
+
+class RunsCode:
+    """Unpickling this calls print: the unpickler must refuse it before it runs."""
+
+    def __reduce__(self):
+        return print, ("unpickling ran code",)
+
+
+@pytest.mark.parametrize("broken, message", [
+    ({"omit": ("train_data_batch_7",)}, rf"{TRAIN_ARCHIVE}, member train_data_batch_7: no such file in the archive"),
+    ({"replace": {VAL_MEMBER: pickle.dumps([1, 2, 3], protocol=3)}},
+     rf"{VAL_ARCHIVE}, member val_data: not an ImageNet32 batch \(TypeError"),
+    ({"replace": {"train_data_batch_2": pickle.dumps({"data": np.zeros((2, 3072), np.uint8)}, protocol=3)}},
+     rf"{TRAIN_ARCHIVE}, member Imagenet32_train/train_data_batch_2: not an ImageNet32 batch \(KeyError: 'labels'"),
+    ({"replace": {VAL_MEMBER: b"not a pickle"}}, rf"{VAL_ARCHIVE}, member val_data: not an ImageNet32 batch"),
+    ({"replace": {VAL_MEMBER: pickle.dumps({"data": RunsCode(), "labels": [1]}, protocol=3)}},
+     r"member val_data: not an ImageNet32 batch \(UnpicklingError: refusing to load builtins.print"),
+    ({"replace": {VAL_MEMBER: pickle.dumps({"data": np.zeros((2, 1024), np.uint8), "labels": [1, 2]}, protocol=3)}},
+     r"member val_data: expected uint8 data \[N, 3072\] and N labels, got data \[2, 1024\]"),
+    ({"replace": {VAL_MEMBER: pickle.dumps({"data": np.zeros((2, 3072), np.uint8), "labels": [0, 999]}, protocol=3)}},
+     r"member val_data: labels outside 1..1000"),  # zero-based labels: not the published files
+])
+def test_broken_imagenet32_archive_is_a_clear_error_naming_the_file(tmp_path, capsys, broken, message):
+    md5s = write_imagenet32_archives(tmp_path / "mirror", **broken)
+
+    with pytest.raises(DatasetFileError, match=message):
+        prepare_dataset("imagenet32", imagenet32_spec(md5s, [tmp_path / "mirror"]), tmp_path / "raw",
+                        tmp_path / "out.pt")
+    assert "unpickling ran code" not in capsys.readouterr().out
+    assert not (tmp_path / "out.pt").exists()
+
+
+def test_imagenet32_without_archives_says_which_files_to_put_where_and_where_to_get_them(tmp_path):
+    mirror, raw_dir = tmp_path / "mirror", tmp_path / "raw"
+
+    with pytest.raises(DatasetUnavailable) as error:
+        prepare_dataset("imagenet32", imagenet32_spec({TRAIN_ARCHIVE: None, VAL_ARCHIVE: None}, [mirror]), raw_dir,
+                        tmp_path / "out.pt")
+
+    message = str(error.value)
+    for archive_name in (TRAIN_ARCHIVE, VAL_ARCHIVE):
+        assert f"{archive_name}  MD5 not known" in message
+    assert f"Put them into {raw_dir} or into a folder listed in the config key data.datasets.imagenet32.mirrors " \
+           f"(searched: {mirror})" in message
+    assert "https://image-net.org/download-images" in message and "not unzipped" in message
 
 
 def test_synthetic_data_is_deterministic_with_requested_shapes(tmp_path):

@@ -198,7 +198,7 @@ def test_warm_start_and_chunk_streams_train_the_right_indices():
         assert len(chunk) == 100 and not torch.isin(chunk, previous).any()  # disjoint chunks
         previous = torch.cat([previous, chunk])
         assert torch.equal(full.task_indices(k), torch.sort(previous).values)  # chunks 1..k
-        assert full.seen_classes(k) == list(range(10))
+        assert full.eval_classes(k) == list(range(10))
     assert torch.equal(torch.sort(previous).values, torch.arange(1000))
 
 

@@ -168,3 +168,53 @@ def _readings(tables, output: Output, cfg: dict, files: dict):
     runs = runs[runs["setting"].isin(output.settings)].drop_duplicates(RUN_KEY)
     default = output.settings[0]
     return runs, default, published_summary(load_mapping(files["mapping"]), cfg, default)
+
+
+def _benchmark_titles(cfg: dict, output: Output) -> dict[str, str]:
+    from plasticity.config import base_setting, model_title
+    return {base_setting(setting): model_title(cfg, output.scale, base_setting(setting)) for setting in output.settings}
+
+
+def continual_table(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.continual import continual_table as table
+    return table(tables["runs"], _benchmark_titles(cfg, output))
+
+
+def continual_lrs(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.continual import lr_table
+    return lr_table(tables["runs"], _benchmark_titles(cfg, output))
+
+
+def continual_figure(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.continual import metric_figure
+    return metric_figure(tables["runs"], "avg_acc", _benchmark_titles(cfg, output), output.title)
+
+
+def continual_early_figure(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.continual import metric_figure
+    return metric_figure(tables["runs"], "early_taa", _benchmark_titles(cfg, output), output.title)
+
+
+def activation_deltas(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.config import base_setting, run_config
+    from plasticity.continual import activation_deltas as deltas
+    from plasticity.plots.continual import delta_figure
+    bases = {base_setting(setting) for setting in output.settings}
+    metric_of = {base: "avg_acc" if run_config(cfg, output.scale, base, "dense", 100, 1)["online"]["enabled"]
+                 else "cycle_acc" for base in bases}
+    return delta_figure(deltas(tables["runs"], metric_of), _benchmark_titles(cfg, output), output.title)
+
+
+def benchmarks_table(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.continual import benchmarks_table as table
+    return table(cfg, output.scale, list(output.studies))
+
+
+def rsl_table(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.continual import rsl_table as table
+    return table(cfg, output.scale, list(output.studies))
+
+
+def online_curves(tables: dict[str, pd.DataFrame], output: Output, cfg: dict, files: dict):
+    from plasticity.plots.continual import online_curves as figure
+    return figure(tables["tasks"], tables["runs"], output.title)

@@ -173,26 +173,41 @@ def variant_setting(base: str, point: str) -> str:
 
 
 def base_setting(setting: str) -> str:
-    """The setting a regularised variant `<base>-<grid point>` is built from (setting names have no '-')."""
+    """The setting a variant `<base>-<point>` is built from (setting names have no '-')."""
     return setting.split("-", 1)[0]
 
 
 def grid_points(cfg: dict, scale: str, plan: dict, base: str) -> list[tuple[str, dict]]:
-    """The regulariser grid points a study runs on its base setting `base` at `scale` (see study_plan)."""
+    """(name, run overrides) of every variant a study runs on its base setting `base` at `scale`: the cross
+    product of its regulariser grid points, its `variants` and its `lrs`, named e.g. `l2-0.01`, `rsl-lr0.001`;
+    the name "" (no overrides) is the base setting itself (see study_plan)."""
     grid = plan.get("regularizers", {})
     if plan["lambda_selection"] == "published" and grid:
-        return published_grid(grid, run_config(cfg, scale, base, "dense", DENSE_C, 1))
-    return regularizer_grid(grid)
+        regularizers = published_grid(grid, run_config(cfg, scale, base, "dense", DENSE_C, 1))
+    else:
+        regularizers = regularizer_grid(grid) or [("", {"kind": "none"})]
+    axes = [
+        [(name, {"regularizer": keys} if name else {}) for name, keys in regularizers],
+        [("" if name == "none" else name, overrides) for name, overrides in plan.get("variants", {"none": {}}).items()],
+        [(f"lr{lr:g}", {"lr": lr}) for lr in plan["lrs"]] if plan.get("lrs") else [("", {})],
+    ]
+    points = []
+    for combination in itertools.product(*axes):
+        overrides: dict = {}
+        for _, layer in combination:
+            overrides = _merged(overrides, layer)
+        points.append(("-".join(name for name, _ in combination if name), overrides))
+    return points
 
 
-def _regularized_settings(cfg: dict) -> tuple[dict, list[str]]:
-    """Every regularised variant of a setting that a study of some scale asks for, and any name clash."""
-    variants, problems = {}, []
+def _variant_settings(cfg: dict) -> tuple[dict, dict, list[str]]:
+    """Every variant of a setting that a study of some scale asks for, its overrides, and any clash."""
+    variants, overrides_of, problems = {}, {}, []
     for scale in cfg["scales"]:
         for study in cfg["studies"]:
             plan = {**cfg["studies"][study], **cfg["scales"][scale]["studies"].get(study, {})}
-            for base in plan["settings"] if plan.get("regularizers") else []:
-                if cfg["settings"][base].get("regularizer", {}).get("kind", "none") != "none":
+            for base in plan["settings"]:
+                if plan.get("regularizers") and cfg["settings"][base].get("regularizer", {}).get("kind", "none") != "none":
                     problems.append(f"settings.{base}: the base setting of study {study}'s regularizer grid "
                                     "must not set a regularizer kind (the grid point `none` is the base itself)")
                 try:
@@ -202,14 +217,31 @@ def _regularized_settings(cfg: dict) -> tuple[dict, list[str]]:
                     continue
                 names = [name for name, _ in points]
                 if len(set(names)) < len(names):
-                    problems.append(f"scale {scale}, study {study}: two regularizer strengths print alike in {names}")
-                for name, keys in points:
-                    if name:
-                        variants[variant_setting(base, name)] = _merged(cfg["settings"][base], {"regularizer": keys})
-    return variants, problems
+                    problems.append(f"scale {scale}, study {study}: two grid points print alike in {names}")
+                for name, overrides in points:
+                    setting = variant_setting(base, name)
+                    if not name:
+                        continue
+                    if overrides_of.get(setting, overrides) != overrides:
+                        problems.append(f"setting {setting}: studies define it differently "
+                                        f"({overrides_of[setting]} and {overrides}); name the variants apart")
+                    overrides_of[setting] = overrides
+                    variants[setting] = _merged(cfg["settings"][base], overrides)
+    return variants, overrides_of, problems
 
 
-def _check_runs(cfg: dict) -> list[str]:
+def _lost_overrides(resolved: dict, overrides: dict, path: str = "") -> list[str]:
+    """The keys of a variant's overrides that its resolved run does not keep (a scale override replaced them)."""
+    lost = []
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            lost += _lost_overrides(resolved[key], value, f"{path}{key}.")
+        elif resolved[key] != (list(value) if isinstance(value, tuple) else value):
+            lost.append(f"{path}{key}")
+    return lost
+
+
+def _check_runs(cfg: dict, overrides_of: dict) -> list[str]:
     """Checks on the resolved runs of every scale (the dataset may come from a scale override)."""
     problems = []
     for scale in cfg["scales"]:
@@ -217,6 +249,15 @@ def _check_runs(cfg: dict) -> list[str]:
         for setting in sorted(settings):
             run = run_config(cfg, scale, setting, "dense", DENSE_C, 1)
             where = f"scale {scale}, setting {setting}"
+            lost = _lost_overrides(run, overrides_of.get(setting, {}))
+            if lost:
+                problems.append(f"{where}: scales.{scale}.settings_run.{base_setting(setting)} overrides what the "
+                                f"variant sets ({', '.join(lost)}); move those keys into the base setting or the variant")
+            if run["edit_events"] > (run["cycles"] - 1) // run["edit_every_tasks"]:
+                problems.append(f"{where}: edit_events {run['edit_events']} do not fit in {run['cycles']} tasks with "
+                                f"an edit every {run['edit_every_tasks']}")
+            if run["steps_per_epoch"] and run["stream"] == "split" and run["replay"]["enabled"]:
+                problems.append(f"{where}: steps_per_epoch does not combine with replay; set one of them")
             if run["dataset"] not in cfg["data"]["datasets"]:
                 problems.append(f"{where}: dataset '{run['dataset']}' is not in data.datasets")
             if run["stream"] == "warm_start" and run["cycles"] != 2:
@@ -259,10 +300,10 @@ def load_config(raw: dict) -> dict:
     if not problems:
         for study, plan in cfg["studies"].items():
             plan.setdefault("label", study)
-        variants, problems = _regularized_settings(cfg)
+        variants, overrides_of, problems = _variant_settings(cfg)
         cfg["settings"].update(variants)  # from here on a variant is a setting like any other
     if not problems:
-        problems = _check_runs(cfg)
+        problems = _check_runs(cfg, overrides_of)
     if problems:
         raise ConfigError("invalid config:\n  " + "\n  ".join(problems))
     return cfg
@@ -276,15 +317,14 @@ def built_studies(cfg: dict) -> list[str]:
 def study_plan(cfg: dict, scale: str, study: str) -> dict:
     """The study's methods, compactness values, seed count and settings at this scale.
 
-    A study with a `regularizers` grid runs every grid point of each of its settings: its `settings` are
-    then the variants `<base>-<grid point>`, and `base_settings` the settings they are built from.
+    A study with a `regularizers` grid, `variants` or `lrs` runs every point of them on each of its settings: its
+    `settings` are then the variants `<base>-<point>`, and `base_settings` the settings they are built from.
     """
     overrides = _lookup(cfg["scales"], scale, "scale")["studies"].get(study, {})
     plan = {**_lookup(cfg["studies"], study, "study"), **overrides}
     plan["base_settings"] = plan["settings"]
-    if plan.get("regularizers"):
-        plan["settings"] = [variant_setting(base, name) for base in plan["base_settings"]
-                            for name, _ in grid_points(cfg, scale, plan, base)]
+    plan["settings"] = [variant_setting(base, name) for base in plan["base_settings"]
+                        for name, _ in grid_points(cfg, scale, plan, base)]
     return plan
 
 
@@ -353,7 +393,7 @@ def run_dir(run: dict) -> str:
 
 
 DATASET_NAMES = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "cifar10": "CIFAR-10", "cifar100": "CIFAR-100",
-                 "tinyimagenet": "TinyImageNet", "synthetic": "synthetic data"}
+                 "tinyimagenet": "TinyImageNet", "imagenet32": "ImageNet 32x32", "synthetic": "synthetic data"}
 
 
 def figure_title(cfg: dict, scale: str, setting: str) -> str:
@@ -363,6 +403,15 @@ def figure_title(cfg: dict, scale: str, setting: str) -> str:
     if run["stream"] == "split":
         replay = " + TinyER" if run["replay"]["enabled"] else ", no replay"
         benchmark = f"Split-{dataset}, {run['tasks']} tasks{replay}"
+    elif run["stream"] == "permuted":
+        benchmark = f"Permuted {dataset}, {run['cycles']} tasks"
+    elif run["stream"] == "random_label":
+        benchmark = f"Random-Label {dataset}, {run['cycles']} tasks"
+    elif run["stream"] == "class_tasks" and run["task_labels"] == "local":
+        benchmark = f"{dataset} class pairs, {run['cycles']} tasks" if run["task_classes"] == [2] else \
+            f"{dataset} tasks of {'/'.join(map(str, run['task_classes']))} classes, {run['cycles']} tasks"
+    elif run["stream"] == "class_tasks":
+        benchmark = f"{'+'.join(map(str, run['task_classes']))} {dataset}, {run['cycles']} tasks"
     elif run["stream"] == "warm_start":
         benchmark = f"{dataset} warm start ({100 * run['warm_fraction']:g}% of the data, then all)"
     elif run["stream"] == "chunks":
@@ -374,7 +423,8 @@ def figure_title(cfg: dict, scale: str, setting: str) -> str:
     return f"{benchmark} ({scale})"
 
 
-MODEL_NAMES = {"mlp": "MLP", "convnet": "ConvNet", "cnn": "CNN", "cnn_bn": "CNN-BN", "vgg16": "VGG-16"}
+MODEL_NAMES = {"mlp": "MLP", "convnet": "ConvNet", "cnn": "CNN", "cnn_bn": "CNN-BN", "vgg16": "VGG-16",
+               "resnet20": "ResNet-20", "resnet18": "ResNet-18"}
 
 
 def model_title(cfg: dict, scale: str, setting: str) -> str:

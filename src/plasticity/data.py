@@ -1,6 +1,7 @@
 """Datasets as preloaded uint8 tensors: prepared once per scale (verified, copied or downloaded,
 parsed) into one .pt file, then loaded whole by every run. Sources: "idx" (MNIST, Fashion-MNIST),
-"cifar" (the python-version CIFAR-10/100 archives), "tiny_imagenet" (the tiny-imagenet-200.zip of JPEGs)
+"cifar" (the python-version CIFAR-10/100 archives), "tiny_imagenet" (the tiny-imagenet-200.zip of JPEGs),
+"imagenet32" (the downsampled ImageNet 32x32 zips of pickled batches, which need a login to download)
 and "synthetic".
 
 The dataset file is a dict {"name", "train_x", "train_y", "test_x", "test_y", "classes"} with
@@ -22,7 +23,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 import torch
@@ -53,6 +54,16 @@ CIFAR_CLASSES = {"labels": 10, "fine_labels": 100}
 TINY_IMAGENET_SHAPE = (3, 64, 64)
 TINY_IMAGENET_PROGRESS_EVERY = 10_000  # images between progress lines (decoding takes about a minute)
 
+# ImageNet32x32 (Chrabaszcz, Loshchilov & Hutter 2017, https://patrykchrabaszcz.github.io/Imagenet32/): all of
+# ImageNet's 1,281,167 training images in 10 batches and its 50,000 validation images (our test set), in the
+# CIFAR batch layout: pickled dicts of "data" (uint8 [N, 3072]), "labels" (1..1000, one-based) and, in the
+# training batches, "mean". A zip may hold them at its top or in a folder (Imagenet32_train/), so members are
+# found by their base name. image-net.org hands the zips out only after a login: there is no download URL.
+IMAGENET32_ARCHIVES = {"train": "Imagenet32_train.zip", "test": "Imagenet32_val.zip"}
+IMAGENET32_MEMBERS = {"train": [f"train_data_batch_{i}" for i in range(1, 11)], "test": ["val_data"]}
+IMAGENET32_CLASSES = 1000
+IMAGENET32_DOWNLOAD_PAGE = "https://image-net.org/download-images"
+
 # Synthetic data: each image is a class prototype blended with a fresh random image. The weight is
 # small so that learning takes a few epochs: the 784-256-256-10 MLP (SGD lr 0.01, batch 64, 2000
 # training images) reaches ~35% test accuracy after 2 epochs and ~94% after 5.
@@ -76,6 +87,8 @@ def prepare_dataset(name: str, spec: dict, raw_dir: Path, out_path: Path) -> Non
         dataset = _prepare_cifar(name, spec, Path(raw_dir))
     elif spec["source"] == "tiny_imagenet":
         dataset = _prepare_tiny_imagenet(name, spec, Path(raw_dir))
+    elif spec["source"] == "imagenet32":
+        dataset = _prepare_imagenet32(name, spec, Path(raw_dir))
     elif spec["source"] == "synthetic":
         dataset = make_synthetic(name, spec)
     else:
@@ -121,14 +134,7 @@ def make_synthetic(name: str, spec: dict) -> dict:
 
 
 def _prepare_idx(name: str, spec: dict, raw_dir: Path) -> dict:
-    if set(spec["files"]) != set(IDX_ARCHIVES.values()):
-        raise ValueError(f"data.datasets.{name}.files must name exactly {sorted(IDX_ARCHIVES.values())}")
-    raw_dir.mkdir(parents=True, exist_ok=True)
-    missing = {file_name: md5 for file_name, md5 in spec["files"].items()
-               if not _obtain_file(name, file_name, md5, spec, raw_dir)}
-    if missing:
-        raise DatasetUnavailable(_unavailable_message(name, spec, raw_dir, missing))
-
+    _obtain_files(name, spec, raw_dir, IDX_ARCHIVES.values())
     tensors = {key: _read_idx_gz(raw_dir / file_name) for key, file_name in IDX_ARCHIVES.items()}
     for split in ("train", "test"):
         images, labels = tensors[f"{split}_x"], tensors[f"{split}_y"]
@@ -144,6 +150,17 @@ def _prepare_idx(name: str, spec: dict, raw_dir: Path) -> dict:
         "test_y": tensors["test_y"].long(),
         "classes": int(tensors["train_y"].max()) + 1,
     }
+
+
+def _obtain_files(name: str, spec: dict, raw_dir: Path, file_names) -> None:
+    """Verified copies in raw_dir of a dataset's files (IDX, ImageNet32), whose names are fixed."""
+    if set(spec["files"]) != set(file_names):
+        raise ValueError(f"data.datasets.{name}.files must name exactly {sorted(file_names)}")
+    raw_dir.mkdir(parents=True, exist_ok=True)
+    missing = {file_name: md5 for file_name, md5 in spec["files"].items()
+               if not _obtain_file(name, file_name, md5, spec, raw_dir)}
+    if missing:
+        raise DatasetUnavailable(_unavailable_message(name, spec, raw_dir, missing))
 
 
 def _obtain_archive(name: str, spec: dict, raw_dir: Path) -> Path:
@@ -194,28 +211,35 @@ def _read_cifar_batch(tar: tarfile.TarFile, archive: Path, member: str, label_ke
     # _obtain_file has checked the archive's MD5: these are the published CIFAR files.
     try:
         entry = pickle.loads(data, encoding="latin1")  # the batches were pickled by Python 2
-        images = torch.tensor(entry["data"])
-        labels = torch.tensor(entry[label_key], dtype=torch.int64)
-    except Exception as error:  # a bad pickle raises many types; a foreign dict lacks the keys
+    except Exception as error:  # a bad pickle raises many types
         raise DatasetFileError(f"{where}: not a CIFAR batch ({type(error).__name__}: {error})") from error
+    return _cifar_layout_batch(entry, where, "a CIFAR batch", label_key, first_label=0, classes=classes)
+
+
+def _cifar_layout_batch(entry, where: str, kind: str, label_key: str, first_label: int,
+                        classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images [N, 3, 32, 32] (uint8) and 0-based labels [N] (int64) of an unpickled batch in the CIFAR layout
+    (CIFAR, ImageNet32): rows of 3072 channel-major bytes under "data", labels first_label.. under label_key."""
+    try:
+        images = torch.from_numpy(entry["data"])  # no copy: an ImageNet32 training batch is 394 MB
+        labels = torch.tensor(entry[label_key], dtype=torch.int64)
+    except Exception as error:  # a foreign object lacks the keys or holds other types
+        raise DatasetFileError(f"{where}: not {kind} ({type(error).__name__}: {error})") from error
     row_size = math.prod(CIFAR_IMAGE_SHAPE)
     if images.dtype != torch.uint8 or images.dim() != 2 or images.shape[1] != row_size \
             or labels.dim() != 1 or len(labels) != len(images):
         raise DatasetFileError(f"{where}: expected uint8 data [N, {row_size}] and N labels, got data "
                                f"{list(images.shape)} of {images.dtype} and {len(labels)} labels")
-    if len(labels) and (labels.min() < 0 or labels.max() >= classes):
-        raise DatasetFileError(f"{where}: {label_key} outside 0..{classes - 1}")
-    return images.reshape(-1, *CIFAR_IMAGE_SHAPE), labels
+    last_label = first_label + classes - 1
+    if len(labels) and (labels.min() < first_label or labels.max() > last_label):
+        raise DatasetFileError(f"{where}: {label_key} outside {first_label}..{last_label}")
+    return images.reshape(-1, *CIFAR_IMAGE_SHAPE), labels - first_label
 
 
 def _prepare_tiny_imagenet(name: str, spec: dict, raw_dir: Path) -> dict:
     archive = _obtain_archive(name, spec, raw_dir)
     root = spec["root"]
-    try:
-        zip_file = zipfile.ZipFile(archive)
-    except (zipfile.BadZipFile, OSError) as error:
-        raise DatasetFileError(f"{archive} is not a valid .zip archive ({error}); delete it and rerun") from error
-    with zip_file:
+    with _open_zip(archive) as zip_file:
         read = functools.partial(_read_zip_member, zip_file, archive)
         wnids = sorted(read(f"{root}/wnids.txt").decode().split())
         label_of = {wnid: label for label, wnid in enumerate(wnids)}
@@ -249,6 +273,13 @@ def _prepare_tiny_imagenet(name: str, spec: dict, raw_dir: Path) -> dict:
     return dataset
 
 
+def _open_zip(archive: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(archive)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise DatasetFileError(f"{archive} is not a valid .zip archive ({error}); delete it and rerun") from error
+
+
 def _read_zip_member(zip_file: zipfile.ZipFile, archive: Path, member: str) -> bytes:
     try:
         return zip_file.read(member)
@@ -280,7 +311,79 @@ def _decode_jpegs(name: str, zip_file: zipfile.ZipFile, archive: Path, members: 
     return images
 
 
-def _obtain_file(name: str, file_name: str, md5: str, spec: dict, raw_dir: Path) -> bool:
+def _prepare_imagenet32(name: str, spec: dict, raw_dir: Path) -> dict:
+    _obtain_files(name, spec, raw_dir, IMAGENET32_ARCHIVES.values())
+    dataset = {"name": name, "classes": IMAGENET32_CLASSES}
+    for split, archive_name in IMAGENET32_ARCHIVES.items():
+        images, labels = _read_imagenet32_archive(name, raw_dir / archive_name, IMAGENET32_MEMBERS[split])
+        dataset[f"{split}_x"], dataset[f"{split}_y"] = images, labels
+    for archive_name, md5 in spec["files"].items():
+        if md5 is None:  # printed only now that the copy has parsed, so that a broken one is never pinned
+            _log(name, f"{archive_name}: no MD5 pinned; this copy, which parsed, has MD5 "
+                       f"{_md5_of(raw_dir / archive_name)}: set it as data.datasets.{name}.files.{archive_name}")
+    return dataset
+
+
+def _read_imagenet32_archive(name: str, archive: Path, members: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images [N, 3, 32, 32] (uint8) and 0-based labels [N] of the batches `members` (base names), in order."""
+    images, labels = [], []
+    with _open_zip(archive) as zip_file:
+        paths_of = {}
+        for info in zip_file.infolist():
+            if not info.is_dir():
+                paths_of.setdefault(PurePosixPath(info.filename).name, []).append(info.filename)
+        for number, member in enumerate(members, start=1):
+            paths = paths_of.get(member, [])
+            if len(paths) != 1:
+                problem = f"found {len(paths)} times ({', '.join(paths)})" if paths else "no such file in the archive"
+                raise DatasetFileError(f"{archive}, member {member}: {problem}")
+            batch_images, batch_labels = _read_imagenet32_batch(zip_file, archive, paths[0])
+            images.append(batch_images)
+            labels.append(batch_labels)
+            _log(name, f"{archive.name}: read {paths[0]}, {len(batch_images)} images (batch {number}/{len(members)})")
+    return _concatenate_releasing(images), torch.cat(labels)
+
+
+def _read_imagenet32_batch(zip_file: zipfile.ZipFile, archive: Path, member: str) -> tuple[torch.Tensor, torch.Tensor]:
+    where = f"{archive}, member {member}"
+    data = _read_zip_member(zip_file, archive, member)
+    try:
+        # latin1: the published batches were pickled by Python 3, which it reads alike; a Python 2 copy needs it.
+        entry = _ArrayUnpickler(io.BytesIO(data), encoding="latin1").load()
+    except Exception as error:  # a bad pickle raises many types
+        raise DatasetFileError(f"{where}: not an ImageNet32 batch ({type(error).__name__}: {error})") from error
+    del data  # 394 MB per training batch, unneeded once unpickled
+    return _cifar_layout_batch(entry, where, "an ImageNet32 batch", "labels", first_label=1,
+                               classes=IMAGENET32_CLASSES)
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """An unpickler of plain data and numpy arrays only. An ImageNet32 copy may be parsed before any MD5
+    vouches for it (data.datasets.<name>.files: null), and an unrestricted pickle can run any code."""
+
+    ALLOWED = {("numpy", "ndarray"), ("numpy", "dtype"), ("numpy.core.multiarray", "_reconstruct"),
+               ("numpy._core.multiarray", "_reconstruct"),  # its numpy 1 and numpy 2 names
+               ("_codecs", "encode")}  # how Python 3 pickles bytes with protocol 2 or lower
+
+    def find_class(self, module: str, name: str):
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"refusing to load {module}.{name}: only numpy arrays are expected")
+        return super().find_class(module, name)
+
+
+def _concatenate_releasing(batches: list[torch.Tensor]) -> torch.Tensor:
+    """torch.cat(batches), emptying the list as it copies: the ImageNet32 training images take 3.9 GB, and
+    the pages of torch.empty are taken only when written, so memory holds about one copy of them, not two."""
+    out = torch.empty((sum(len(batch) for batch in batches), *batches[0].shape[1:]), dtype=batches[0].dtype)
+    start = 0
+    while batches:
+        batch = batches.pop(0)
+        out[start:start + len(batch)] = batch
+        start += len(batch)
+    return out
+
+
+def _obtain_file(name: str, file_name: str, md5: str | None, spec: dict, raw_dir: Path) -> bool:
     """Make raw_dir/file_name a valid copy: keep it, copy it from a mirror or download it."""
     target = raw_dir / file_name
     if target.exists():
@@ -324,17 +427,26 @@ def _obtain_file(name: str, file_name: str, md5: str, spec: dict, raw_dir: Path)
     return False
 
 
-def _has_md5(path: Path, md5: str) -> bool:
+def _has_md5(path: Path, md5: str | None) -> bool:
     """True if the archive or its decompressed content has this MD5. Content MD5s let a recompressed
     copy qualify: Debian's dataset-fashion-mnist repacks the .gz files, so their archive MD5s differ
-    from the upstream ones while the IDX bytes inside are identical."""
-    data = path.read_bytes()
-    if hashlib.md5(data).hexdigest() == md5:
+    from the upstream ones while the IDX bytes inside are identical. md5 None: not known, so any copy
+    qualifies, and parsing it is the check (ImageNet32, whose archive MD5s are published nowhere).
+    The files are streamed: the ImageNet32 training archive is 3.6 GB."""
+    if md5 is None:
+        return True
+    if _md5_of(path) == md5:
         return True
     try:
-        return hashlib.md5(gzip.decompress(data)).hexdigest() == md5
+        with gzip.open(path) as content:
+            return hashlib.file_digest(content, "md5").hexdigest() == md5
     except (OSError, EOFError, zlib.error):
         return False
+
+
+def _md5_of(path: Path) -> str:
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "md5").hexdigest()
 
 
 def _read_idx_gz(path: Path) -> torch.Tensor:
@@ -356,19 +468,25 @@ def _read_idx_gz(path: Path) -> torch.Tensor:
     return torch.frombuffer(bytearray(data[header_size:]), dtype=torch.uint8).reshape(dims)
 
 
-def _unavailable_message(name: str, spec: dict, raw_dir: Path, missing: dict[str, str]) -> str:
-    files = "\n".join(f"  {file_name}  MD5 {md5}" for file_name, md5 in missing.items())
+def _unavailable_message(name: str, spec: dict, raw_dir: Path, missing: dict[str, str | None]) -> str:
+    files = "\n".join(f"  {file_name}  " + (f"MD5 {md5}" if md5 else "MD5 not known (any copy that parses)")
+                      for file_name, md5 in missing.items())
     mirrors = ", ".join(str(m) for m in spec["mirrors"]) or "none"
     urls = ", ".join(spec["urls"]) or "none"
     message = (
-        f"Dataset {name!r}: no valid copy of these files (the MD5 is of the .gz archive or of its "
-        f"decompressed content):\n{files}\n"
+        f"Dataset {name!r}: no valid copy of these files (an MD5 is of the file or, for a gzip file, of "
+        f"its decompressed content):\n{files}\n"
         f"Put them into {raw_dir} or into a folder listed in the config key "
         f"data.datasets.{name}.mirrors (searched: {mirrors}); downloads tried from: {urls}."
     )
     if name == "fashion_mnist":
         message += ("\nOn Debian/Ubuntu, `apt-get install dataset-fashion-mnist` provides them "
                     "in /usr/share/datasets/fashion-mnist.")
+    if spec["source"] == "imagenet32":
+        message += (f"\nimage-net.org gives them out only after a login: sign in at {IMAGENET32_DOWNLOAD_PAGE}, "
+                    f"download {' and '.join(IMAGENET32_ARCHIVES.values())} from its downsampled ImageNet 32x32 "
+                    f"files (described at https://patrykchrabaszcz.github.io/Imagenet32/), and put both zips, as "
+                    f"downloaded (not unzipped), into one of those folders.")
     return message
 
 

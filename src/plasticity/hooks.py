@@ -6,7 +6,8 @@ on every hook in that order:
     1. the unit-edit method         Dense, Grow, Prune (plasticity.methods, `method`)
        and its interventions        Two-Speed, Moment Transplant, Net2Wider at births (`grow.*`, INTERVENTIONS)
     2. the weight regulariser       none, L2, L2-Init, Shrink & Perturb, head reset, SWR (`regularizer.kind`)
-    3. probes and metrics           the newborn probe (`probe.enabled`), epoch metrics (`epoch_metrics`)
+    3. probes and metrics           the newborn probe (`probe.enabled`), epoch metrics (`epoch_metrics`), online
+                                    accuracy per task (`online.enabled`)
     4. recorders                    per-layer weight norms (`record_norms`)
 
 and the loop calls the hook methods at these points:
@@ -161,6 +162,7 @@ EPOCH_METRICS = {
     "train_cost": Entry("plasticity.methods.sparse:TrainCost", "training cost"),
 }
 PROBE = Entry("plasticity.probes:NewbornProbe", "newborn probe")
+TASK_ONLINE = Entry("plasticity.metrics_hooks:TaskOnlineAccuracy", "online accuracy per task")
 NORM_RECORDER = Entry("plasticity.metrics_hooks:NormRecorder", "weight norms")
 # Methods whose run has a growth phase before its training (plasticity.methods.sparse); at c = 100 the stopping
 # rule ends their growth. The fixed-density methods train at a density c < 100 only.
@@ -182,6 +184,8 @@ def build_hooks(cfg: RunConfig, phase: str) -> list[Hook]:
     if cfg.probe.enabled:
         hooks.append(PROBE.build(cfg))
     hooks += [EPOCH_METRICS[name].build(cfg) for name in cfg.epoch_metrics]
+    if cfg.online.enabled:
+        hooks.append(TASK_ONLINE.build(cfg))
     if cfg.record_norms:
         hooks.append(NORM_RECORDER.build(cfg))
     return hooks

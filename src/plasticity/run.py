@@ -59,6 +59,16 @@ class ProbeConfig:
 
 
 @dataclass(frozen=True)
+class OnlineConfig:
+    """Online accuracy per task (plasticity.metrics_hooks.TaskOnlineAccuracy): tasks.csv."""
+
+    enabled: bool
+    early_fraction: float  # Early-task TAA: the first this share of each task's steps
+    average: str  # the stream's average accuracy: "online" (TAOA) | "task_test" (test accuracy at each task's end)
+    largest_tasks_only: bool  # average over the tasks with the most classes only (5+1 CIFAR: the hard tasks)
+
+
+@dataclass(frozen=True)
 class RegularizerConfig:
     """The weight regulariser that runs beside the unit-edit method (PROTOCOL.md section 7)."""
 
@@ -100,8 +110,15 @@ class RunConfig:
     model: str
     hidden: tuple[int, ...]
     convnet_channels: tuple[int, int]  # the ConvNet trunk's conv widths; other models ignore it
-    stream: str  # "iid" | "split" | "warm_start" | "chunks" | "permuted" | "random_label"
+    stream: str  # "iid" | "split" | "warm_start" | "chunks" | "permuted" | "random_label" | "class_tasks"
     tasks: int  # split streams: one task per cycle, so tasks == cycles
+    task_classes: tuple[int, ...]  # class_tasks: classes of task 1, 2, ... (the list repeats: 5+1 is [5, 1])
+    task_labels: str  # class_tasks: "global" (the dataset's labels, its full head) | "local" (0..k-1, a k-way head)
+    images_per_class: int  # class_tasks: fixed training images of each class (0: all of them)
+    steps_per_epoch: int  # 0: an epoch is one pass over the task's data; else this many batches of reshuffled passes
+    evaluate: str  # "epochs": test and validation accuracy after every epoch | "task_ends": after each task's last
+    edit_every_tasks: int  # unit edits at the start of every this many tasks (cycles)
+    edit_events: int  # unit edit events after the seed; 0: every boundary edit_every_tasks reaches
     warm_fraction: float  # warm_start: share of the training data in cycle 1 (cycle 2 trains on all)
     access: str  # chunks: "full" trains chunks 1..k in cycle k, "limited" chunk k only
     val_fraction: float  # fixed class-balanced share of the training data held out for validation
@@ -133,6 +150,7 @@ class RunConfig:
     rsl: RslConfig
     nesterov: bool
     augmentation: str  # "none" | "crop_flip": random 4-pixel-padded crop and horizontal flip of training batches
+    online: OnlineConfig
     record_norms: bool  # per-epoch Frobenius norm of every weight layer (norms.csv)
     epoch_metrics: tuple[str, ...]  # hooks that add columns to the epoch rows (plasticity.hooks.EPOCH_METRICS)
     device: str  # "auto" | "cpu" | "cuda"
@@ -145,15 +163,29 @@ class RunConfig:
     def total_epochs(self) -> int:
         return self.cycles * self.epochs_per_cycle
 
+    @property
+    def edit_event_count(self) -> int:
+        """E, the unit edit events after the seed: `edit_events`, or every `edit_every_tasks`-th boundary there is."""
+        reachable = (self.cycles - 1) // self.edit_every_tasks
+        return min(self.edit_events, reachable) if self.edit_events else reachable
+
+    def edit_index(self, task: int) -> int | None:
+        """The 0-based index t of the edit event at the start of 0-based task `task`, or None where none fires."""
+        if task == 0 or task % self.edit_every_tasks:
+            return None
+        index = task // self.edit_every_tasks - 1
+        return index if index < self.edit_event_count else None
+
     @classmethod
     def from_dict(cls, values: dict) -> RunConfig:
         values = dict(values)
         nested = {"grow": GrowConfig, "prune": PruneConfig, "replay": ReplayConfig, "probe": ProbeConfig,
-                  "regularizer": RegularizerConfig, "sparse": SparseConfig, "rsl": RslConfig}
+                  "regularizer": RegularizerConfig, "sparse": SparseConfig, "rsl": RslConfig,
+                  "online": OnlineConfig}
         for key, kind in nested.items():
             if key in values:
                 values[key] = kind(**values[key])
-        for key in ("hidden", "convnet_channels", "lr_milestones", "epoch_metrics"):
+        for key in ("hidden", "convnet_channels", "lr_milestones", "epoch_metrics", "task_classes"):
             if key in values:
                 values[key] = tuple(values[key])
         if "sparse" in values:
@@ -166,5 +198,6 @@ class RunConfig:
         values["convnet_channels"] = list(self.convnet_channels)
         values["lr_milestones"] = list(self.lr_milestones)
         values["epoch_metrics"] = list(self.epoch_metrics)
+        values["task_classes"] = list(self.task_classes)
         values["sparse"]["stage_epochs"] = list(self.sparse.stage_epochs)
         return values

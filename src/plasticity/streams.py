@@ -1,7 +1,8 @@
 """Training streams over in-memory tensors: i.i.d. cycles, class-incremental splits with TinyER replay, the
 data-change streams of the SWR study (warm start, chunks), and streams that transform the data per task
-(permuted: a fixed pixel permutation per task; random_label: fresh random labels per task). A data change
-and a task are a cycle boundary.
+(permuted: a fixed pixel permutation per task; random_label: fresh random labels per task), and class_tasks, whose
+tasks train new classes (Continual ImageNet: two classes a task, labelled 0 and 1; 5+1 CIFAR: five classes, then
+one, in the dataset's labels). A data change and a task are a cycle boundary.
 
 Batches are index tensors into the preloaded training set, sliced with seeded permutations, then
 transformed as the task presents them (`Stream.transform`); no DataLoader runs on data already in memory.
@@ -9,6 +10,7 @@ transformed as the task presents them (`Stream.transform`); no DataLoader runs o
 
 from __future__ import annotations
 
+import math
 import zlib
 
 import torch
@@ -53,7 +55,20 @@ def validation_split(labels: torch.Tensor, fraction: float) -> tuple[torch.Tenso
 def task_classes(cfg: RunConfig, classes: int) -> list[list[int]]:
     """Classes trained in each cycle. Split streams use the fixed class pairs (0,1), (2,3), ...
     in an order shuffled by the run's seed, so every method sees the same order at that seed.
+    class_tasks streams take task t's task_classes[t mod len] classes from a seeded order of all classes, a fresh
+    order when fewer are left than the task needs (so no class repeats while unused ones remain).
     Every other stream trains all classes in every cycle."""
+    if cfg.stream == "class_tasks":
+        generator = seeded_generator(cfg.seed, "task-classes")
+        order: list[int] = []
+        tasks = []
+        for task in range(cfg.cycles):
+            count = cfg.task_classes[task % len(cfg.task_classes)]
+            if len(order) < count:
+                order = torch.randperm(classes, generator=generator).tolist()
+            tasks.append(sorted(order[:count]))
+            order = order[count:]
+        return tasks
     if cfg.stream != "split":
         return [list(range(classes))] * cfg.cycles
     per_task = classes // cfg.tasks
@@ -108,6 +123,13 @@ def cycle_indices(cfg: RunConfig, train_y: torch.Tensor, tasks: list[list[int]])
     """Training-set indices of each cycle, sorted. warm_start: a fixed random `warm_fraction` of the data,
     then all of it; chunks: `cycles` fixed random chunks, cycle k trains chunks 1..k (access "full") or
     chunk k alone ("limited"). The random draws come from the run's seed, the same for every method."""
+    if cfg.stream == "class_tasks" and cfg.images_per_class:
+        generator = seeded_generator(cfg.seed, "class-images")
+        per_class = {}
+        for label in sorted({c for task in tasks for c in task}):
+            members = torch.nonzero(train_y == label).flatten()
+            per_class[label] = members[torch.randperm(len(members), generator=generator)[:cfg.images_per_class]]
+        return [torch.sort(torch.cat([per_class[label] for label in task])).values for task in tasks]
     if cfg.stream not in ("warm_start", "chunks"):
         return [torch.nonzero(torch.isin(train_y, torch.tensor(task))).flatten() for task in tasks]
     order = torch.randperm(len(train_y), generator=seeded_generator(cfg.seed, "data-changes"))
@@ -130,6 +152,7 @@ class Stream:
         self.permutations: dict[int, torch.Tensor] = {}  # drawn per task when first needed, from the run's seed
         self.labels: dict[int, torch.Tensor] = {}
         self.tasks = task_classes(cfg, classes)
+        self.local_labels: dict[int, torch.Tensor] = {}  # class_tasks with local labels: dataset label -> 0..k-1
         self.cycles = cycle_indices(cfg, train_y, self.tasks)
         self.generator = seeded_generator(cfg.seed, "batches")
         replay = cfg.stream == "split" and cfg.replay.enabled
@@ -139,13 +162,16 @@ class Stream:
     @property
     def distinct_tasks(self) -> bool:
         """Whether each cycle is a task of its own (the epoch rows' `task` column counts them)."""
-        return self.cfg.stream in ("split", "permuted", "random_label")
+        return self.cfg.stream in ("split", "permuted", "random_label", "class_tasks")
 
     def transform(self, task: int, x: torch.Tensor, y: torch.Tensor, indices: torch.Tensor | None = None
                   ) -> tuple[torch.Tensor, torch.Tensor]:
         """The examples (x, y) as task `task` presents them: permuted streams move the pixels by the task's fixed
         permutation, random-label streams give each training example (`indices` into the training set) the
-        task's random label; evaluation data (no indices) keeps its true labels. Other streams: unchanged."""
+        task's random label; evaluation data (no indices) keeps its true labels; class_tasks with local labels number
+        the task's classes 0..k-1 (evaluation data must hold only those: `eval_classes`). Other streams: unchanged."""
+        if self.cfg.stream == "class_tasks" and self.cfg.task_labels == "local":
+            return x, self.local_label_map(task).to(y.device)[y]
         if self.cfg.stream == "permuted":
             permutation = self.permutation(task).to(x.device)
             return x.flatten(1)[:, permutation].view_as(x), y
@@ -159,6 +185,13 @@ class Stream:
             self.permutations[task] = torch.randperm(self.pixels, generator=generator)
         return self.permutations[task]
 
+    def local_label_map(self, task: int) -> torch.Tensor:
+        if task not in self.local_labels:
+            mapping = torch.full((self.classes,), -1, dtype=torch.long)  # -1: not a class of the task
+            mapping[torch.tensor(self.tasks[task])] = torch.arange(len(self.tasks[task]))
+            self.local_labels[task] = mapping
+        return self.local_labels[task]
+
     def random_labels(self, task: int) -> torch.Tensor:
         if task not in self.labels:
             generator = seeded_generator(self.cfg.seed, f"random-labels:{task}")
@@ -168,15 +201,23 @@ class Stream:
     def task_indices(self, cycle: int) -> torch.Tensor:
         return self.cycles[cycle]
 
-    def seen_classes(self, cycle: int) -> list[int]:
+    def eval_classes(self, cycle: int) -> list[int]:
+        """The classes test accuracy is measured on after cycle `cycle`: a split stream's classes seen so far (one
+        shared head), a class_tasks stream's own task (Continual ImageNet's held-out test of the task), else all."""
+        if self.cfg.stream == "class_tasks":
+            return list(self.tasks[cycle])
         return sorted({c for task in self.tasks[: cycle + 1] for c in task})
 
     def epoch_batches(self, cycle: int) -> list[torch.Tensor]:
         """Index batches of one epoch over the cycle's task, with replay samples once the buffer holds data:
         `replay.fraction` of the batch size, inside the batch (composition "share") or on top of it ("extra")."""
         current = self.task_indices(cycle)
-        current = current[torch.randperm(len(current), generator=self.generator)]
         batch = self.cfg.batch_size
+        if self.cfg.steps_per_epoch:  # passes over the task's data, each reshuffled, cut into that many full batches
+            passes = math.ceil(self.cfg.steps_per_epoch * batch / len(current))
+            order = torch.cat([current[torch.randperm(len(current), generator=self.generator)] for _ in range(passes)])
+            return list(order[: self.cfg.steps_per_epoch * batch].split(batch))
+        current = current[torch.randperm(len(current), generator=self.generator)]
         replaying = self.buffer is not None and len(self.buffer) > 0
         if replaying:
             replay_size = round(batch * self.cfg.replay.fraction)
@@ -188,3 +229,10 @@ class Stream:
         """New classes enter the replay buffer at the end of their task."""
         if self.buffer is not None:
             self.buffer.add_classes(self.train_y, self.task_indices(cycle), self.tasks[cycle])
+
+
+def head_size(cfg: RunConfig, classes: int) -> int:
+    """Outputs of the network's head: the dataset's classes, or the most classes of a task with local labels."""
+    if cfg.stream == "class_tasks" and cfg.task_labels == "local":
+        return max(cfg.task_classes)
+    return classes

@@ -20,9 +20,10 @@ from plasticity.methods import layer_targets, rewinds
 from plasticity.methods.prune import magnitude_masks
 from plasticity import optim
 from plasticity.models import MaskedNet, activation_factory, build_model
+from plasticity.metrics_hooks import TASK_COLUMNS
 from plasticity.probes import PROBE_COLUMNS
 from plasticity.run import RunConfig
-from plasticity.streams import Stream, seed_for, seeded_generator, stratified_subset, validation_split
+from plasticity.streams import Stream, head_size, seed_for, seeded_generator, stratified_subset, validation_split
 
 # Test passes go in chunks of 256: on the CPU the quick ConvNet test pass takes 130 ms against 202 ms in chunks
 # of 1,024 (benchmarks/channels_last.py).
@@ -94,7 +95,8 @@ def init_model(cfg: RunConfig, data: Tensors, purpose: str = "init") -> MaskedNe
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed_for(cfg.seed, purpose))
         activation = activation_factory(cfg.activation, dataclasses.asdict(cfg.rsl))
-        model = build_model(cfg.model, data.input_shape, cfg.hidden, data.classes, cfg.convnet_channels, activation)
+        model = build_model(cfg.model, data.input_shape, cfg.hidden, head_size(cfg, data.classes), cfg.convnet_channels,
+                            activation)
     return model.to(data.train_x.device)
 
 
@@ -210,7 +212,7 @@ class Trainer:
     def accuracy(self, x: torch.Tensor, y: torch.Tensor, cycle: int) -> float:
         """Accuracy on the examples of (x, y) of the classes seen so far (one shared head); NaN for none."""
         self.model.eval()
-        seen = torch.tensor(self.stream.seen_classes(cycle), device=y.device)
+        seen = torch.tensor(self.stream.eval_classes(cycle), device=y.device)
         indices = torch.nonzero(torch.isin(y, seen)).flatten()
         correct = torch.zeros((), device=indices.device)
         for chunk in indices.split(EVAL_CHUNK):
@@ -256,9 +258,11 @@ class Trainer:
         return {"setting": cfg.setting, "method": cfg.method, "c": cfg.c, "seed": cfg.seed,
                 "phase": self.phase}
 
-    def run(self, checkpoint: Path | None = None) -> None:
-        """Train every epoch of every cycle. With `checkpoint`, the whole state is saved there after each
-        epoch, and a run that finds a checkpoint of the same config continues after its last epoch."""
+    def run(self, checkpoint: Path | None = None, checkpoint_seconds: float = 0) -> None:
+        """Train every epoch of every cycle. With `checkpoint`, the whole state is saved there after an epoch
+        once `checkpoint_seconds` have passed since the last save (0: after every epoch) and after the last, and a
+        run that finds a checkpoint of the same config continues after its last saved epoch."""
+        last_save = time.monotonic()
         if not self.resume(checkpoint):
             self.tables = RowStore()
             if checkpoint is not None:
@@ -275,8 +279,10 @@ class Trainer:
             if task_end:
                 self.stream.end_task(self.task)
                 self.call("on_task_end", self.task)
-            if checkpoint is not None:
+            last_epoch = self.epoch == self.total_epochs or self.stopped
+            if checkpoint is not None and (last_epoch or time.monotonic() - last_save >= checkpoint_seconds):
                 self.save_checkpoint(checkpoint)
+                last_save = time.monotonic()
         self.call("finish")
 
     # Everything a resumed run needs besides the model and optimizer tensors and the rows: the hooks and stream
@@ -321,12 +327,14 @@ class Trainer:
         lr = self.lr_at(self.epoch)
         loss = self.train_epoch(cycle)
         self.epoch += 1
-        accuracy = self.test_accuracy(cycle)
+        evaluated = cfg.evaluate == "epochs" or cycle_end
+        accuracy = self.test_accuracy(cycle) if evaluated else math.nan
         units = self.model.active_units()
         row = {
             **self.identity(), "epoch": self.epoch, "cycle": cycle + 1,
             "task": cycle + 1 if self.stream.distinct_tasks else 1, "test_acc": accuracy,
-            "val_acc": self.accuracy(self.data.val_x, self.data.val_y, cycle), "train_loss": loss,
+            "val_acc": self.accuracy(self.data.val_x, self.data.val_y, cycle) if evaluated else math.nan,
+            "train_loss": loss,
             "lr": lr, "active_units": units, "cycle_end": cycle_end, "device": self.data.train_x.device.type,
         }
         self.call("on_epoch_end", row)
@@ -342,12 +350,12 @@ def prepare(cfg: RunConfig, dataset_path: str | Path, threads: int) -> Tensors:
 
 
 def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, threads: int = 1,
-              keep_checkpoint: bool = False) -> None:
-    """Train one (setting, method, c, seed) run; write epochs.csv, events.csv, probe.csv, norms.csv and state.pt
-    to out_dir.
+              keep_checkpoint: bool = False, checkpoint_seconds: float = 0) -> None:
+    """Train one (setting, method, c, seed) run; write epochs.csv, events.csv, probe.csv, norms.csv, tasks.csv and
+    state.pt to out_dir.
 
     probe.csv holds the newborn diagnostics when cfg.probe.enabled, norms.csv the per-layer weight norms when
-    cfg.record_norms, else only their headers. The run checkpoints to out_dir/checkpoint.pt after every
+    cfg.record_norms, tasks.csv the online accuracy per task when cfg.online.enabled, else only their headers. The run checkpoints to out_dir/checkpoint.pt after every
     epoch and resumes from it when rerun.
     """
     data = prepare(cfg, dataset_path, threads)
@@ -356,15 +364,16 @@ def train_run(cfg: RunConfig, dataset_path: str | Path, out_dir: str | Path, thr
     growth = None
     if cfg.method in GROWTH_METHODS:  # grow the network first, then train what was found (its own checkpoint)
         growth = Trainer(cfg, data, model, build_hooks(cfg, "growth"), phase="growth")
-        growth.run(out_dir / GROWTH_CHECKPOINT)
+        growth.run(out_dir / GROWTH_CHECKPOINT, checkpoint_seconds)
         model = growth.model
     trainer = Trainer(cfg, data, model, build_hooks(cfg, "cycle"), phase="cycle")
     if growth is not None:
         trainer.init_state = growth.init_state  # the run's initialisation, as for every other method
     checkpoint = out_dir / CHECKPOINT
-    trainer.run(checkpoint)
+    trainer.run(checkpoint, checkpoint_seconds)
     phases = [growth, trainer] if growth is not None else [trainer]
-    for table, columns in (("probe", PROBE_COLUMNS), ("events", EVENT_COLUMNS), ("norms", NORM_COLUMNS)):
+    for table, columns in (("probe", PROBE_COLUMNS), ("events", EVENT_COLUMNS), ("norms", NORM_COLUMNS),
+                           ("tasks", TASK_COLUMNS)):
         atomic_write_rows([row for t in phases for row in t.tables.rows.get(table, [])], out_dir / f"{table}.csv", columns)
     with atomic_path(out_dir / "state.pt") as tmp:
         torch.save({"init_state": trainer.init_state, "final_state": model.state_dict(),
@@ -416,12 +425,13 @@ def ticket_model(cfg: RunConfig, data: Tensors, source: dict) -> MaskedNet:
 
 
 def retrain_ticket(cfg: RunConfig, dataset_path: str | Path, source_state_path: str | Path,
-                   out_dir: str | Path, threads: int = 1, keep_checkpoint: bool = False) -> None:
+                   out_dir: str | Path, threads: int = 1, keep_checkpoint: bool = False,
+                   checkpoint_seconds: float = 0) -> None:
     """Freeze the source run's final masks, reset the weights and retrain for the full budget (resumable)."""
     data = prepare(cfg, dataset_path, threads)
     source = torch.load(source_state_path, map_location=data.train_x.device, weights_only=True)
     trainer = Trainer(cfg, data, ticket_model(cfg, data, source), build_hooks(cfg, "ticket"), phase="ticket")
     checkpoint = Path(out_dir) / CHECKPOINT
-    trainer.run(checkpoint)
+    trainer.run(checkpoint, checkpoint_seconds)
     atomic_write_rows(trainer.tables.rows["epochs"], Path(out_dir) / "epochs.csv")
     finish_checkpoint(checkpoint, keep_checkpoint)

@@ -1,6 +1,6 @@
 rule collect:
-    """Tidy tables of one base setting of a study (its regulariser grid points included): every epoch, event,
-    probe and weight-norm row, and one metrics row per (setting, method, c, seed) with every RunConfig field;
+    """Tidy tables of one base setting of a study (its grid points and variants included): every epoch, event,
+    probe, weight-norm and task row, and one metrics row per (setting, method, c, seed) with every RunConfig field;
     ticket metrics only for a study with tickets. An output reads the collections of the settings it shows."""
     input:
         epochs=lambda w: run_files(w.scale, setting_runs(w, run_grid), "train/epochs.csv")
@@ -9,11 +9,13 @@ rule collect:
         events=lambda w: run_files(w.scale, setting_runs(w, run_grid), "train/events.csv"),
         probe=lambda w: run_files(w.scale, setting_runs(w, run_grid), "train/probe.csv"),
         norms=lambda w: run_files(w.scale, setting_runs(w, run_grid), "train/norms.csv"),
+        tasks=lambda w: run_files(w.scale, setting_runs(w, run_grid), "train/tasks.csv"),
     output:
         epochs="results/{scale}/{study}/{setting}/epochs.csv",
         events="results/{scale}/{study}/{setting}/events.csv",
         probe="results/{scale}/{study}/{setting}/probe.csv",
         norms="results/{scale}/{study}/{setting}/norms.csv",
+        tasks="results/{scale}/{study}/{setting}/tasks.csv",
         runs="results/{scale}/{study}/{setting}/runs.csv",
     params:
         compactness=lambda w: study_plan(cfg, w.scale, w.study)["compactness"],

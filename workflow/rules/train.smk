@@ -1,12 +1,12 @@
 # One rule per scale and block of seeds (common.smk, seed_blocks): a job trains the runs (setting x method x c
 # x seed) of its block one after another in one process.
-TRAIN_FILES = ["epochs.csv", "events.csv", "state.pt", "probe.csv", "norms.csv"]
+TRAIN_FILES = ["epochs.csv", "events.csv", "state.pt", "probe.csv", "norms.csv", "tasks.csv"]
 
 for scale in cfg["scales"]:
     for seeds in seed_blocks(scale):
 
         rule:
-            """Training runs: per-epoch accuracy, edit events, probe and weight-norm rows, initial and final state."""
+            """Training runs: per-epoch accuracy, edit events, probe, weight-norm and task rows, initial and final state."""
             name:
                 block_rule_name("train", scale, seeds)
             input:

@@ -15,4 +15,5 @@ for run, out_dir, log in zip(snakemake.params.runs, snakemake.params.out_dirs, s
             threads=snakemake.threads,  # noqa: F821
             # read here, not a param: switching it must not rerun finished jobs
             keep_checkpoint=snakemake.config["checkpoints"]["keep"],  # noqa: F821
+            checkpoint_seconds=snakemake.config["checkpoints"]["every_seconds"],  # noqa: F821
         )

@@ -1,6 +1,7 @@
 """Unit-edit methods: hooks (plasticity.hooks) that change the unit masks through Trainer.apply_edit.
 
-Dense is the base Hook itself (it never edits). Grow and Prune edit at task boundaries (on_task_start);
+Dense is the base Hook itself (it never edits). Grow and Prune edit at task boundaries (on_task_start), at those
+RunConfig.edit_index names;
 a method may as well edit every N optimizer steps (after_step) or when a rule of its own fires.
 """
 
@@ -26,3 +27,4 @@ def layer_targets(model: MaskedNet, cfg: RunConfig) -> dict[str, int]:
 def rewinds(cfg: RunConfig) -> bool:
     """Whether the run's method puts its weights back to their initial values at every cycle boundary."""
     return cfg.method == "prune" and cfg.prune.rewind != "none"
+

@@ -68,9 +68,10 @@ class Grow(Hook):
         trainer.apply_edit(Edit("seed", 0, masks, self.targets))
 
     def on_task_start(self, trainer, task: int) -> None:
-        if task == 0:
-            return
         cfg = trainer.cfg
+        event = cfg.edit_index(task)
+        if event is None:
+            return
         x, y = trainer.sample_batch(task, cfg.grow.score_batch_size, self.generator)
         scores = {name: score.detach().cpu()
                   for name, score in SELECTORS[cfg.grow.selector](trainer.model, x, y, cfg.grow.tau).items()}
@@ -78,7 +79,7 @@ class Grow(Hook):
         for name, layer in trainer.model.hidden.items():
             inactive = torch.nonzero(layer.mask == 0).flatten()
             before = layer.units - len(inactive)
-            n = edit_count(self.targets[name] - before, task - 1, cfg.cycles - 1, len(inactive))
+            n = edit_count(self.targets[name] - before, event, cfg.edit_event_count, len(inactive))
             masks[name] = layer.mask.detach().clone()
             masks[name][top_units(scores[name], inactive.cpu(), n, self.generator)] = 1.0
         trainer.apply_edit(Edit("grow", task, masks, self.targets, scores))

@@ -33,13 +33,14 @@ class Prune(Hook):
         self.generator = seeded_generator(trainer.cfg.seed, "edits")
 
     def on_task_start(self, trainer, task: int) -> None:
-        if task == 0:
-            return
         cfg = trainer.cfg
+        event = cfg.edit_index(task)
+        if event is None:
+            return
         masks = {}
         for name, layer in trainer.model.hidden.items():
             before = int(layer.mask.sum())
-            n = edit_count(before - self.targets[name], task - 1, cfg.cycles - 1, before)
+            n = edit_count(before - self.targets[name], event, cfg.edit_event_count, before)
             masks[name] = layer.mask.detach().clone()
             masks[name][lowest_magnitude_units(layer, n, self.generator)] = 0.0
         trainer.apply_edit(Edit("prune", task, masks, self.targets))
