@@ -9,7 +9,7 @@ import pytest
 import torch
 import yaml
 
-from plasticity.config import ConfigError, load_config, run_config as resolved_run, study_plan
+from plasticity.config import ConfigError, load_config, run_config as resolved_run, run_grid, study_plan
 from plasticity.continual import activation_deltas, lr_selection, selected_runs, steps_per_task, task_metrics
 from plasticity.hooks import build_hooks
 from plasticity.metrics_hooks import TASK_COLUMNS
@@ -134,7 +134,11 @@ def test_checkpoint_seconds_saves_only_when_due_and_after_the_last_epoch(synthet
 def test_lrs_and_variants_are_settings_named_after_their_base():
     cfg = load_config(RAW)
     plan = study_plan(cfg, "paper", "continual")
-    assert "cl_permuted_mnist-rsl-lr0.0001" in plan["settings"] and len(plan["settings"]) == 6 * 2 * 3
+    assert "cl_permuted_mnist-rsl-lr0.0001" in plan["settings"] and len(plan["settings"]) == 6 * 6 * 3
+    methods = {(run["setting"].split("-")[1], run["method"]) for run in run_grid(cfg, "paper", "continual")
+               if run["setting"].count("-") == 2}
+    assert methods == {(v, m) for v in ("rsl",) for m in ("dense", "prune", "grow")} | \
+        {(v, "grow") for v in ("two_speed", "transplant", "gradmax", "net2wider")}  # interventions on Grow only
     run = resolved_run(cfg, "quick", "cl_permuted_fashion-rsl-lr0.01", "grow", 20, 1)
     assert run["lr"] == 0.01 and run["activation"] == "rsl" and run["rsl"]["c"] == 0.8
     assert run["cycles"] == RAW["scales"]["quick"]["settings_run"]["cl_permuted_fashion"]["cycles"]  # base's override
@@ -149,7 +153,8 @@ def test_a_scale_override_that_replaces_what_a_variant_sets_is_an_error():
 
 def test_two_studies_defining_one_variant_differently_is_an_error():
     raw = copy.deepcopy(RAW)
-    raw["studies"]["continual_interventions"]["variants"]["rsl"] = {"activation": "rsl", "rsl": {"c": 1.0}}
+    raw["studies"]["other"] = {**raw["studies"]["continual"], "outputs": [],
+                               "variants": {"rsl": {"activation": "rsl", "rsl": {"c": 1.0}}}, "variant_methods": {}}
     with pytest.raises(ConfigError, match="studies define it differently"):
         load_config(raw)
 

@@ -108,7 +108,25 @@ def test_rows_of_studies_and_settings_not_built_say_why():
     cifar = card[card["table"] == "Table 4"]
     assert (cifar["verdict"] == NOT_RUN).all() and cifar["note"].str.contains("study convnet is not built").all()
     continual = card[card["table"] == "Table 14"]
-    assert len(continual) == 384 and continual["note"].str.contains("issue 15").all()
+    assert len(continual) == 384 and continual["note"].str.contains("study continual is not built").all()
+
+
+def test_table_14_rows_read_each_method_at_its_selected_lr_and_dense_as_the_full_network():
+    rows = []
+    for lr, grow_value in ((0.01, 0.30), (0.001, 0.50), (0.0001, 0.40)):
+        for seed in (1, 2):
+            common = {"seed": seed, "lr": lr, "base_setting": "cl_permuted_mnist", "early_taa": 0.1}
+            rows += [{**common, "setting": f"cl_permuted_mnist-two_speed-lr{lr:g}", "method": "grow", "c": 20,
+                      "avg_acc": grow_value + 0.01 * seed},
+                     {**common, "setting": f"cl_permuted_mnist-lr{lr:g}", "method": "dense", "c": 100,
+                      "avg_acc": 0.8 if lr == 0.01 else 0.2}]
+    card = scorecard(MAPPING, Evidence(CFG, "paper", {"continual": pd.DataFrame(rows)}))
+    table = card[(card["table"] == "Table 14") & (card["setting"] == "Permuted MNIST") & (card["metric"] == "avg_acc")]
+    two_speed = table[(table["method"] == "Grow+TwoSpeed") & (table["compactness"] == "20")].iloc[0]
+    assert two_speed["our_setting"] == "cl_permuted_mnist-two_speed-lr0.001" and two_speed["ours_mean"] == pytest.approx(51.5)
+    dense = table[table["method"] == "Dense"]
+    assert len(dense) == 4 and dense["ours_mean"].tolist() == pytest.approx([80] * 4)  # every block: the c = 100 network
+    assert (table[table["method"] == "Grow"]["verdict"] == NOT_RUN).all()
 
 
 def test_an_overlay_that_narrows_a_study_leaves_its_other_rows_not_run():

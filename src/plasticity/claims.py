@@ -195,6 +195,63 @@ def swr_best_on_most(evidence: Evidence, mapping: dict) -> tuple[bool, str]:
     return wins > count / 2, f"SWR best on {wins} of {count}: " + "; ".join(parts)
 
 
+CONTINUAL_TABLE = "sp_table14_continual.csv"
+RAPID_SHIFT = ["Permuted MNIST", "Random-Label MNIST", "Random-Label CIFAR", "Continual ImageNet"]
+NEAR_BEST_POINTS = 2.0  # "best or near-best": within this many points of the best mean
+
+
+def _continual_cells(evidence: Evidence, mapping: dict, keys: list[str], metric: str):
+    """Per benchmark of `keys` run here, and c: the mean `metric` (%) of each of Table 14's methods (Dense, Prune,
+    Grow and Grow's variants; not the activation control's Dense+RSL and Prune+RSL) at its selected LR, Dense (the
+    full network) in every c's cell; plus the reasons of benchmarks not run."""
+    if "continual" not in evidence.runs:
+        raise Missing(f"study continual is not built at the {evidence.scale} scale")
+    selected = evidence.selected("continual")
+    selected = selected[(selected["variant"] == "none") | (selected["method"] == "grow")]  # Table 14's eight methods
+    cells, missing = [], []
+    for key, setting in _settings(evidence, mapping, CONTINUAL_TABLE, keys):
+        runs = selected[selected["base_setting"] == setting]
+        if runs.empty:
+            missing.append(f"study continual has no runs of {setting}")
+            continue
+        means = runs.groupby(["method_name", "c"])[metric].mean().mul(100)
+        dense = means[means.index.get_level_values("c") == DENSE_TRAINING_C].droplevel("c")
+        for c in _levels(runs):
+            cell = pd.concat([means.xs(c, level="c"), dense])
+            cells.append((setting, c, cell))
+    if not cells:
+        raise Missing("; ".join(missing))
+    return cells, [f"not run: {reason}" for reason in missing]
+
+
+def prune_best_in_rapid_shift(evidence: Evidence, mapping: dict) -> tuple[bool, str]:
+    cells, missing = _continual_cells(evidence, mapping, RAPID_SHIFT, "avg_acc")
+    holds, parts = True, []
+    for setting, c, cell in cells:
+        gap = cell.max() - cell["Prune"]
+        holds &= bool(gap <= NEAR_BEST_POINTS)
+        parts.append(f"{setting} c={c}: Prune {cell['Prune']:.2f}, best {cell.idxmax()} {cell.max():.2f}")
+    return holds, "; ".join(parts + missing)
+
+
+def grow_rsl_most_robust(evidence: Evidence, mapping: dict) -> tuple[bool, str]:
+    cells, missing = _continual_cells(evidence, mapping, list(mapping[CONTINUAL_TABLE]["settings"]), "avg_acc")
+    ranks = pd.concat([cell[cell.index.str.startswith("Grow")].rank(ascending=False) for _, _, cell in cells], axis=1)
+    mean_rank = ranks.mean(axis=1).sort_values()
+    numbers = f"mean rank of Avg. Acc. among the Grow variants over {ranks.shape[1]} benchmark x c cells: " + \
+        ", ".join(f"{name} {rank:.2f}" for name, rank in mean_rank.items())
+    return mean_rank.index[0] == "Grow+RSL", "; ".join([numbers, *missing])
+
+
+def dense_best_early_taa(evidence: Evidence, mapping: dict) -> tuple[bool, str]:
+    cells, missing = _continual_cells(evidence, mapping, ["Permuted MNIST", "Continual ImageNet"], "early_taa")
+    holds, parts = True, []
+    for setting, c, cell in cells:
+        holds &= bool(cell["Dense"] >= cell.max())
+        parts.append(f"{setting} c={c}: Dense {cell['Dense']:.2f}, best {cell.idxmax()} {cell.max():.2f}")
+    return holds, "; ".join(parts + missing)
+
+
 CLAIMS = [
     Claim("sp_grow_beats_prune_cycle_acc_cifar100", "SP", "Sec. 4, Tables 4-5",
           "Grow has the higher Cycle ACC at every compactness on CIFAR-100; Grow vs Prune p < 0.001 throughout",
@@ -211,6 +268,19 @@ CLAIMS = [
           "on CIFAR-10, Dense and Prune differ in Cycle TAA at every compactness except 50%",
           "Welch p of Cycle TAA, Dense (100%) vs Prune: < 0.05 at c = 20, 30, 40 and >= 0.05 at 50",
           dense_prune_cycle_taa_cifar10),
+    Claim("sp_prune_best_in_rapid_shift", "SP", "Sec. 6, Table 14",
+          "Prune is the best or near-best method in the rapid-shift streams",
+          f"Permuted MNIST, Random-Label MNIST and CIFAR, Continual ImageNet, every c: Prune's mean Avg. Acc. (each "
+          f"method at its selected LR, Dense the full network) within {NEAR_BEST_POINTS:g} points of the best",
+          prune_best_in_rapid_shift),
+    Claim("sp_grow_rsl_most_robust_growth", "SP", "Sec. 6, Table 14",
+          "Grow+RSL is the most robust growth variant",
+          "over every benchmark and c, Grow+RSL has the best (lowest) mean rank of Avg. Acc. among Grow and its "
+          "interventions", grow_rsl_most_robust),
+    Claim("sp_dense_best_early_taa", "SP", "Sec. 6, Table 14 and Figure 17",
+          "Dense is best in Early-task TAA on Permuted MNIST and Continual ImageNet",
+          "both benchmarks, every c: Dense's mean Early-task TAA at least every other method's",
+          dense_best_early_taa),
     Claim("swr_bounded_norms_and_accuracy", "SWR", "Sec. 4.3, Table 1",
           "SWR keeps the weight norms bounded and is at least as accurate as vanilla training",
           "each single-task benchmark, selected lambda: every layer's final/initial weight norm no larger under SWR "

@@ -101,6 +101,12 @@ def _check_names(cfg: dict) -> list[str]:
     for i, study in enumerate(cfg["only_studies"]):
         check(study, cfg["studies"], "study", f"only_studies[{i}]")
     for study, plan in cfg["studies"].items():
+        for variant, methods in plan.get("variant_methods", {}).items():
+            check(variant, plan.get("variants", {}), "variant", f"studies.{study}.variant_methods.{variant}")
+            for i, method in enumerate(methods):
+                check(method, dict.fromkeys(plan["methods"]), "method of the study",
+                      f"studies.{study}.variant_methods.{variant}[{i}]")
+    for study, plan in cfg["studies"].items():
         for i, kind in enumerate(plan["outputs"]):
             check(kind, {k: v for k, v in KINDS.items() if v.per != "studies"}, "output kind", f"studies.{study}.outputs[{i}]")
     for name, combined in cfg["combined_outputs"].items():
@@ -363,12 +369,20 @@ def default_run(cfg: dict, **fields) -> RunConfig:
     return RunConfig.from_dict({"device": cfg["device"], **_merged(cfg["defaults"], fields)})
 
 
+def setting_methods(plan: dict, setting: str) -> list[str]:
+    """The study's methods that run on one of its settings: those its variant allows (`variant_methods`), or all."""
+    for part in setting.split("-")[1:]:
+        if part in plan.get("variant_methods", {}):
+            return [method for method in plan["methods"] if method in plan["variant_methods"][part]]
+    return plan["methods"]
+
+
 def _grid(cfg: dict, scale: str, study: str, compactness_of) -> list[dict]:
     plan = study_plan(cfg, scale, study)
     return [
         run_config(cfg, scale, setting, method, c, seed)
         for setting in plan["settings"]
-        for method in plan["methods"]
+        for method in setting_methods(plan, setting)
         for c in compactness_of(method, plan["compactness"])
         for seed in range(1, plan["seeds"] + 1)
     ]

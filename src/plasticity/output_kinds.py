@@ -128,33 +128,33 @@ KINDS = {
                             "{title}. Two-Speed sweep: Cycle TAA and WT ACC of Grow with newborn updates amplified r "
                             "times for N optimizer steps after each birth, per r x N; mean ± 95% CI over seeds (each "
                             "averaged over c), plain Grow in each panel's title; blank cells: not run at this scale.", "{name}"),
-    "continual_table": Kind("table", "studies", ("runs",), "continual_table",
+    "continual_table": Kind("table", "study", ("runs",), "continual_table",
                             "Continual benchmarks ({scale} scale; [SP] Table 14): average accuracy over the stream "
                             "(Avg. Acc.: the online accuracy of every mini-batch before its update, pooled; 5+1: hard "
                             "tasks only; class pairs / Continual ImageNet: the task's test accuracy at its end) and "
                             "Early-task TAA (online accuracy over the first part of each task), per benchmark, c and "
                             "method, each at the LR of the grid with its best mean Avg. Acc. (shown; continual_lrs); "
-                            "Dense is the full network (c = 100); mean ± 95% CI over seeds, in %.", "{name}"),
-    "continual_lrs": Kind("table", "studies", ("runs",), "continual_lrs",
+                            "Dense is the full network (c = 100); mean ± 95% CI over seeds, in %.", "{study}_table"),
+    "continual_lrs": Kind("table", "study", ("runs",), "continual_lrs",
                           "Continual benchmarks ({scale} scale): mean Avg. Acc. (%) of each method at every LR of the "
-                          "grid; * marks the LR Table 14 (continual_table) takes, the best mean over seeds.", "{name}"),
-    "continual_figure": Kind("figure", "studies", ("runs",), "continual_figure",
+                          "grid; * marks the LR Table 14 (continual_table) takes, the best mean over seeds.", "{study}_lrs"),
+    "continual_figure": Kind("figure", "study", ("runs",), "continual_figure",
                              "{title}. Continual benchmarks ([SP] Figure 5): average accuracy (Avg. Acc.) of each "
                              "method against compactness c, at its selected LR; seeds as light points, mean and 95% "
-                             "CI; Dense (full network) as a line with its band.", "{name}"),
-    "continual_early_figure": Kind("figure", "studies", ("runs",), "continual_early_figure",
+                             "CI; Dense (full network) as a line with its band.", "{study}_avg_acc"),
+    "continual_early_figure": Kind("figure", "study", ("runs",), "continual_early_figure",
                                    "{title}. Continual benchmarks ([SP] Figure 17): Early-task TAA (online accuracy "
                                    "over the first part of each task) of each method against compactness c, at its "
-                                   "selected LR; seeds as light points, mean and 95% CI; Dense as a line.", "{name}"),
+                                   "selected LR; seeds as light points, mean and 95% CI; Dense as a line.", "{study}_early_taa"),
     "activation_deltas": Kind("figure", "studies", ("runs",), "activation_deltas",
                               "{title}. Activation control ([SP] Figure 14): RSL − ReLU of each benchmark's headline "
                               "metric (streams: Avg. Acc., each activation at its selected LR; i.i.d.: Cycle ACC), per "
                               "method and c; error bars: the two 95% t half-widths combined in quadrature.", "{name}"),
-    "benchmarks_table": Kind("table", "studies", (), "benchmarks_table",
+    "benchmarks_table": Kind("table", "study", (), "benchmarks_table",
                              "Continual benchmarks as this config runs them at the {scale} scale ([SP] Table 2, with "
                              "our decisions where the study is silent): per-task data, batch, epochs and optimizer "
                              "steps per task, tasks, the tasks before which units are edited, optimizer and LR grid.",
-                             "{name}"),
+                             "{study}_benchmarks"),
     "rsl_table": Kind("table", "studies", (), "rsl_table",
                       "Randomized Smooth-Leaky settings as this config runs them at the {scale} scale ([SP] Table 13): "
                       "f(x) = r x + (1 − r) x σ(c x / p), r ~ U[lower, upper] in training, their mean at evaluation; "

@@ -77,8 +77,8 @@ def declared_outputs(cfg: dict, scale: str) -> dict[str, Output]:
                 name = kind.stem.format(study=study, setting=setting, kind=kind_name)
                 outputs[name] = _output(cfg, scale, name, kind_name, [study], setting, [study])
     for name, combined in cfg["combined_outputs"].items():
-        shown = [study for study in combined["show"] or combined["studies"] if study in built]
-        if shown:
+        shown = combined["show"] or combined["studies"]
+        if all(study in built for study in shown):  # `only_studies` without one of them: the output is not made
             studies = [study for study in combined["studies"] if study in built]
             outputs[name] = _output(cfg, scale, name, combined["kind"], studies, None, shown)
     return outputs

@@ -22,6 +22,7 @@ import pandas as pd
 import yaml
 
 from plasticity.config import DATASET_NAMES, run_config, study_plan
+from plasticity.continual import selected_runs
 from plasticity.metrics import DENSE_TRAINING_C
 from plasticity.published import read_rows
 from plasticity.stats import mean_ci, welch
@@ -52,8 +53,8 @@ additionalProperties:
       additionalProperties:
         anyOf:
           - {type: string}
-          - {type: object, additionalProperties: false, required: [method, suffix],
-             properties: {method: {type: string}, suffix: {type: string}}}
+          - {type: object, additionalProperties: false, required: [method],
+             properties: {method: {type: string}, suffix: {type: string}, variant: {type: string}}}
     comparisons: {type: object, additionalProperties: {type: array, items: {type: string}, minItems: 2, maxItems: 2}}
     tested: {enum: [acc, taa]}
     metrics: {type: object, additionalProperties: {type: string}}
@@ -89,10 +90,15 @@ class Evidence:
     def has_grid(self, study: str) -> bool:
         return bool(study_plan(self.cfg, self.scale, study).get("regularizers"))
 
+    def has_lrs(self, study: str) -> bool:
+        return bool(study_plan(self.cfg, self.scale, study).get("lrs"))
+
     def selected(self, study: str) -> pd.DataFrame:
-        """An SWR study's runs at the lambda it selects per setting and regulariser."""
+        """An SWR study's runs at the lambda it selects per setting and regulariser; a study with an LR grid's at
+        the LR it selects per benchmark, variant, method and c (plasticity.continual)."""
         if study not in self._selected:
-            self._selected[study] = select_strengths(self.runs[study])
+            runs = self.runs[study]
+            self._selected[study] = selected_runs(runs) if self.has_lrs(study) else select_strengths(runs)
         return self._selected[study]
 
 
@@ -108,8 +114,14 @@ def our_method(spec: dict, published_method: str, setting: str) -> tuple[str, st
     """(our method or regulariser kind, our setting) of a published method name."""
     method = spec["methods"][published_method]
     if isinstance(method, dict):
-        return method["method"], setting + method["suffix"]
+        return method["method"], setting + method.get("suffix", "")
     return method, setting
+
+
+def our_variant(spec: dict, published_method: str) -> str:
+    """The study variant a published method name runs (e.g. Grow+TwoSpeed: two_speed), `none` for a plain method."""
+    method = spec["methods"][published_method]
+    return method.get("variant", "none") if isinstance(method, dict) else "none"
 
 
 def stand_in_note(cfg: dict, scale: str, study: str, setting: str, protocol_setting: str) -> str:
@@ -150,6 +162,12 @@ def _seed_values(spec: dict, row: dict, evidence: Evidence, setting: str) -> tup
     study = spec["study"]
     method, setting = our_method(spec, row["method"], setting)
     column = spec["metrics"][row["metric"]]
+    if evidence.has_lrs(study):  # Dense is the full network in every compactness block, as published
+        selected, variant = evidence.selected(study), our_variant(spec, row["method"])
+        c = DENSE_TRAINING_C if method == "dense" else int(row["compactness"])
+        frame = selected[(selected["base_setting"] == setting) & (selected["method"] == method)
+                         & (selected["variant"] == variant) & (selected["c"] == c)]
+        return frame[column], method, frame["setting"].iloc[0] if len(frame) else setting
     if evidence.has_grid(study):
         selected = evidence.selected(study)
         frame = selected[(selected["base_setting"] == setting) & (selected["regularizer.kind"] == method)]
@@ -234,11 +252,12 @@ def mapping_problems(mapping: dict, cfg: dict, published_dir: Path) -> list[str]
     `studies` declares it: a scale or an overlay may narrow a study (reference/paper builds one setting of
     `mlp`), and the rows it leaves out are "not run" there, not errors. At other scales a mapped setting must
     exist. The claims of a text-claims file are checked by plasticity.claims."""
+    from plasticity.continual import CONTINUAL_METRICS
     from plasticity.metrics import METRICS, TAA_READINGS
 
     results = sorted(path.name for path in published_dir.glob("*.csv") if not path.name.startswith("protocol_"))
     problems = [f"published/{name} has no entry in the scorecard mapping" for name in results if name not in mapping]
-    columns = set(METRICS + TAA_READINGS + ["val_acc"])
+    columns = set(METRICS + TAA_READINGS + CONTINUAL_METRICS + ["val_acc"])
     paper = protocol_scale(cfg)
     for name, spec in mapping.items():
         if "not_run" in spec or "claims" in spec:
@@ -272,6 +291,9 @@ def mapping_problems(mapping: dict, cfg: dict, published_dir: Path) -> list[str]
                 problems.append(f"{name}: {row['method']} maps to {method}, not a method of study {study}")
             if variant not in declared["settings"]:
                 problems.append(f"{name}: {row['method']} maps to setting {variant}, not in study {study} at {paper}")
+            if our_variant(spec, row["method"]) not in {"none", *declared.get("variants", {})}:
+                problems.append(f"{name}: {row['method']} maps to variant {our_variant(spec, row['method'])}, "
+                                f"not a variant of study {study}")
             metric = spec.get("metrics", {}).get(row["metric"])
             if metric not in columns:
                 problems.append(f"{name}: metric {row['metric']!r} maps to {metric!r}, not a runs.csv column")
