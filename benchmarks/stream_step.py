@@ -1,5 +1,5 @@
 """Step time of the continual streams on this machine, one thread as Snakemake runs each job, and what the
-`continual` and `continual_interventions` studies cost at paper scale:
+`continual` study costs at paper scale:
 
 (1) an epoch of our Trainer (run_epoch without the task-end evaluation, hooks and online accuracy included)
     against a minimal hand-written loop on the same model, optimizer settings and batch size: the MLP on a
@@ -70,8 +70,8 @@ SHAPES = {"mnist": [1, 28, 28], "cifar10": [3, 32, 32], "cifar100": [3, 32, 32],
 # MNIST's and ImageNet 32x32's classes are not exactly balanced; the subsets the continual streams draw are.
 DATASET_SIZES = {"mnist": (60000, 10000, 10), "cifar10": (50000, 10000, 10), "cifar100": (50000, 10000, 100),
                  "imagenet32": (1281167, 50000, 1000)}
-# Optimizer steps per run as the protocol states them (the brief; Split-CIFAR100's replay is counted from its
-# config: none here).
+# Optimizer steps per run as the protocol states them, where they can differ from what the resolved config makes
+# (Split-CIFAR100 has no such number: its replay batches are counted from its config alone).
 PROTOCOL_STEPS = {"cl_permuted_mnist": 500 * 625, "cl_random_label_mnist": 50 * 30000,
                   "cl_random_label_cifar": 50 * 30000, "cl_five_plus_one_cifar": 30 * 780,
                   "cl_continual_imagenet": 500 * 120}
