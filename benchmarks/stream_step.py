@@ -49,8 +49,7 @@ from plasticity.run import RunConfig
 from plasticity.streams import Stream, stratified_subset, validation_split
 from plasticity.train import Tensors, Trainer, init_model
 
-# The studies of the continual streams; config.yaml may hold the interventions as variants of `continual` instead.
-STUDIES = ("continual", "continual_interventions")
+STUDY = "continual"  # the continual streams, the Grow interventions among its variants
 LR = 0.001  # the middle of the continual LR grid
 
 # setting -> (the stream it is timed on, training images, epochs per timed round, test images of the test pass).
@@ -266,7 +265,7 @@ def projection(timings: pd.DataFrame) -> pd.DataFrame:
                       for case in timings[timings.quantity == "test pass"].itertuples()}
     per_job = CONFIG["scales"]["paper"]["seeds_per_job"]
     limit_hours = CONFIG["scales"]["paper"]["job_runtime_min"] / 60
-    studies = [study for study in STUDIES if study in CONFIG["studies"]]
+    studies = [STUDY]
     runs = {run_dir(run): run for study in studies for run in run_grid(CONFIG, "paper", study)}  # shared runs once
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for run in runs.values():
