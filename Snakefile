@@ -14,6 +14,9 @@ sys.path.insert(0, SRC)
 os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
 
 from plasticity.config import load_config
+from plasticity.io import job_glibc_tunables
+
+os.environ["GLIBC_TUNABLES"] = job_glibc_tunables(os.environ.get("GLIBC_TUNABLES"))  # every job inherits them
 
 
 configfile: "config.yaml"
@@ -34,6 +37,14 @@ include: "workflow/rules/scorecard.smk"
 
 
 report: "workflow/report/workflow.rst"
+
+
+onsuccess:
+    cancel_scheduler_timers()
+
+
+onerror:
+    cancel_scheduler_timers()
 
 
 rule all:

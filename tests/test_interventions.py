@@ -181,6 +181,19 @@ def test_rsl_matches_its_formula_draws_r_in_its_range_and_is_fixed_in_evaluation
     assert not any(isinstance(m, torch.nn.ReLU) for m in net.modules())
 
 
+def test_rsl_draws_each_element_its_slope_whatever_the_memory_layout():
+    # The conv trunk runs channels-last; RSL's output keeps that layout (a contiguous one slowed every pool and conv
+    # after it) and draws the same r for each element as for the NCHW tensor, so runs are what they were before.
+    rsl = RandomizedSmoothLeaky(c=3.0, p=5.0, lower=0.125, upper=0.333)
+    x = torch.randn(4, 3, 5, 5)
+    rsl.generator = torch.Generator().manual_seed(0)
+    nchw = rsl(x)
+    rsl.generator = torch.Generator().manual_seed(0)
+    channels_last = rsl(x.contiguous(memory_format=torch.channels_last))
+    assert channels_last.is_contiguous(memory_format=torch.channels_last) and not channels_last.is_contiguous()
+    assert torch.equal(channels_last, nchw)
+
+
 def test_an_rsl_run_resumes_with_the_same_random_draws(synthetic_dataset, tmp_path):
     cfg = run_config(activation="rsl", cycles=3)
     uninterrupted = trainer_for(cfg, synthetic_dataset, build_hooks(cfg, "cycle"))

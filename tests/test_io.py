@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from plasticity.io import job_log, job_time
+from plasticity.io import MALLOC_TUNABLES, job_glibc_tunables, job_log, job_time
 
 
 def test_job_log_captures_output_and_the_traceback_of_a_failure(tmp_path):
@@ -45,3 +45,11 @@ def test_runs_of_one_job_each_log_their_own_time(tmp_path):
     (wall1, cpu1), (wall2, cpu2) = (job_time(log.read_text()) for log in logs)
     assert cpu1 >= 0.6 and 0.2 <= cpu2 < 0.5  # not the process's CPU time so far
     assert wall2 >= cpu2 - 0.05 and wall2 < wall1
+
+
+def test_job_tunables_let_the_users_own_win_and_are_not_doubled_by_a_nested_snakemake():
+    ours = job_glibc_tunables(None)
+    assert ours == MALLOC_TUNABLES and "glibc.malloc.trim_threshold=" in ours
+    with_user = job_glibc_tunables("glibc.malloc.mmap_threshold=65536")
+    assert with_user.split(":")[-1] == "glibc.malloc.mmap_threshold=65536"  # glibc takes the later entry
+    assert job_glibc_tunables(with_user) == with_user

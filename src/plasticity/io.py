@@ -1,4 +1,5 @@
-"""Atomic file writes (a reader, or an interrupted Snakemake job, never sees a half-written output) and job logs."""
+"""Atomic file writes (a reader, or an interrupted Snakemake job, never sees a half-written output), job logs and
+the environment of job processes."""
 
 from __future__ import annotations
 
@@ -66,6 +67,21 @@ def atomic_write_text(text: str, path: str | Path) -> None:
 JOB_TIME = re.compile(r"^\[job\] ([\d.]+) s wall since the process started(?: or its previous run ended)?, "
                       r"([\d.]+) s CPU$", re.MULTILINE)
 _previous_run_end: tuple[float, float] | None = None  # (wall, CPU) clock when this process's last run ended
+
+
+# glibc's heap, left to itself, hands the pages of the feature maps a training step frees back to the system and
+# faults them in again the next step: a quick ConvNet run took 14.4 s with 574,000 page faults, 10.7 s with 113,000
+# with these (benchmarks/allocator.py, 2026-12-03). They change where memory comes from, never a number computed.
+MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"
+
+
+def job_glibc_tunables(user_tunables: str | None) -> str:
+    """GLIBC_TUNABLES for job processes (read when a process starts): ours, then the user's, which win (the later
+    entry of a tunable counts). Other C libraries ignore the variable. A nested Snakemake (a cluster job) inherits
+    the result and leaves it as it is."""
+    if user_tunables and user_tunables.startswith(MALLOC_TUNABLES):
+        return user_tunables
+    return ":".join(filter(None, [MALLOC_TUNABLES, user_tunables]))
 
 
 @contextmanager

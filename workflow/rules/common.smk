@@ -1,6 +1,7 @@
 # Names, paths and run configs shared by the rules. All run logic lives in plasticity.config.
 
 import re
+import threading
 
 from functools import cache
 
@@ -92,9 +93,18 @@ def run_files(scale: str, runs: list[dict], part: str) -> list[str]:
     return [f"results/{scale}/{run_dir(run)}/{part}" for run in runs]
 
 
+@cache
+def study_grid(grid, scale: str, study: str) -> list[dict]:
+    """run_grid or ticket_grid of a study, computed once: Snakemake evaluates the input and params functions of
+    every job while it builds the DAG and again before it starts one (the quick DAG's 427 jobs asked for the
+    grids 310 times: 27,000 run configs). Read-only to its callers."""
+    return grid(cfg, scale, study)
+
+
 def setting_runs(wildcards, grid) -> list[dict]:
     """The runs (or tickets, with ticket_grid) of one base setting of a study: its regulariser grid points too."""
-    return [run for run in grid(cfg, wildcards.scale, wildcards.study) if base_setting(run["setting"]) == wildcards.setting]
+    return [run for run in study_grid(grid, wildcards.scale, wildcards.study)
+            if base_setting(run["setting"]) == wildcards.setting]
 
 
 def ticket_source_state(wildcards) -> str:
@@ -109,7 +119,7 @@ def ticket_source_state(wildcards) -> str:
 def study_hash(scale: str, *studies: str) -> str:
     """The config hash of outputs made from these studies' runs (provenance): it changes exactly when a run
     config of them, or the TAA reading of the tables, does."""
-    grids = [[run_grid(cfg, scale, study), ticket_grid(cfg, scale, study)] for study in studies]
+    grids = [[study_grid(run_grid, scale, study), study_grid(ticket_grid, scale, study)] for study in studies]
     return config_hash([grids, cfg["metrics"]])
 
 
@@ -170,3 +180,13 @@ def output_targets(scale: str) -> list[str]:
 def provenance_records(scale: str) -> list[str]:
     """The provenance record of every output of the scale (the sidecars its rules declare)."""
     return [path for path in output_targets(scale) if path.endswith(".provenance.json")]
+
+
+def cancel_scheduler_timers() -> None:
+    """onsuccess/onerror: Snakemake (9.27) arms a threading.Timer of the --max-jobs-per-timespan span after every
+    scheduling pass, and the interpreter waits for the last one before it exits: with the profiles' 1000/1m every
+    command sat idle for a minute after its last job (`snakemake figures/quick/rsl_settings.md --forcerun table`:
+    64.6 s, Snakemake's own Elapsed 5.6 s). Once the DAG is done nothing is left for them to wake."""
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
