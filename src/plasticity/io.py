@@ -70,8 +70,9 @@ _previous_run_end: tuple[float, float] | None = None  # (wall, CPU) clock when t
 
 
 # glibc's heap, left to itself, hands the pages of the feature maps a training step frees back to the system and
-# faults them in again the next step: a quick ConvNet run took 14.4 s with 574,000 page faults, 10.7 s with 113,000
-# with these (benchmarks/allocator.py, 2026-12-03). They change where memory comes from, never a number computed.
+# faults them in again the next step: a quick ConvNet Grow run took 19.6 s with 681,000 page faults, 17.7 s with 98,000
+# with these, a quick SWR CNN run 12.8 against 8.8 s (benchmarks/allocator.py, 2026-12-03). They change where memory
+# comes from, never a number computed.
 MALLOC_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=268435456"
 
 
