@@ -4,19 +4,17 @@ GLIBC_TUNABLES (plasticity.io.MALLOC_TUNABLES, set by the Snakefile for every jo
     .venv/bin/python benchmarks/allocator.py [--repeats 3] [--out benchmarks/results/allocator.csv]
 
 Each case is a whole resolved quick run (seed 1; shortened ones show no difference: the faults build up over the
-epochs) on synthetic data in Fashion-MNIST's shape (a step's cost does not depend
-on pixel values), trained in a fresh Python process as a job trains it; the two heaps alternate within each repeat,
-so slow drifts of the machine hit both alike, and medians are reported. Page faults are the child's minor faults
+epochs) on synthetic data in Fashion-MNIST's shape (a step's cost does not depend on pixel values), trained in a
+fresh Python process as a job trains it; the two heaps alternate within each repeat, so slow drifts of the machine
+hit both alike, and medians are reported. Page faults are the child's minor faults
 (getrusage). The numbers a run computes are the same under both: the tunables only move where memory comes from.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -28,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from core_speed import CONFIG  # benchmarks/ is on sys.path when run as a script
+from stream_step import machine
 from plasticity.config import run_config
 from plasticity.data import prepare_dataset
 from plasticity.io import MALLOC_TUNABLES, atomic_write_csv
@@ -63,8 +62,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/allocator.csv"))
     args = parser.parse_args()
-    stamp = {"torch": __import__("torch").__version__, "cpu": platform.processor() or platform.machine(),
-             "threads": 1, "date": datetime.datetime.now().isoformat(timespec="seconds")}
+    stamp = {**machine(), "threads": 1}  # of the runs' processes (train_run sets it), not of this one
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         folder = Path(folder)

@@ -20,6 +20,11 @@ import torch.nn.functional as F
 from torch import nn
 
 
+def in_layout_of(values: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """`values` (of `like`'s shape) with `like`'s strides, each element where it was: a copy only where they differ."""
+    return values if values.stride() == like.stride() else torch.empty_like(like).copy_(values)
+
+
 class RandomizedSmoothLeaky(nn.Module):
     """RSL (PROTOCOL.md section 5): f(x) = r x + (1 - r) x sigmoid(c x / p), with r drawn per element uniformly
     from [lower, upper] in training (as RReLU draws its slope) and r = (lower + upper) / 2 in evaluation.
@@ -34,10 +39,10 @@ class RandomizedSmoothLeaky(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.training and self.upper != self.lower:
-            r = torch.rand(x.shape, generator=self.generator, device=x.device, dtype=x.dtype)
-            # In x's memory layout (the conv trunk's is channels-last): the products below then keep it, where a
-            # contiguous r would make them contiguous and slow every max-pool and conv after them (~3x a step).
-            r = self.lower + (self.upper - self.lower) * torch.empty_like(x).copy_(r)
+            # In x's layout (the conv trunk's is channels-last): a contiguous r would make the products below
+            # contiguous and slow every max-pool and conv after them (~3x a step).
+            r = in_layout_of(torch.rand(x.shape, generator=self.generator, device=x.device, dtype=x.dtype), x)
+            r = self.lower + (self.upper - self.lower) * r
         else:
             r = (self.lower + self.upper) / 2
         return r * x + (1 - r) * x * torch.sigmoid(self.c * x / self.p)
@@ -64,11 +69,9 @@ class ConnectionMasked:
     def masked_weight(self, weight: torch.Tensor) -> torch.Tensor:
         if self.weight_mask is None:
             return weight
-        effective = weight * self.weight_mask
-        if effective.stride() != weight.stride():
-            # The product took NCHW strides where the layout is ambiguous (a conv of one input channel); an NCHW
-            # weight turns that conv's output and every op after it NCHW: GCG's Fashion-MNIST CNN ran 1.2-1.6x slower.
-            effective = torch.empty_like(weight).copy_(effective)
+        # The product takes NCHW strides where the layout is ambiguous (a conv of one input channel), and an NCHW
+        # weight turns that conv's output and every op after it NCHW: GCG's Fashion-MNIST CNN ran 1.2-1.6x slower.
+        effective = in_layout_of(weight * self.weight_mask, weight)
         if self.track_masked_weight:
             effective.retain_grad()
             self.last_masked_weight = effective
